@@ -1,0 +1,45 @@
+# One way to do each thing; the README and .ci/run call these targets.
+# `make help` lists them.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 5000
+
+.DEFAULT_GOAL := help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.ready: pyproject.toml requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.ready  ## create the virtualenv with the build and test tools
+
+build: venv  ## build the Rust core and install flaskrs into the virtualenv (editable)
+	$(VENV)/bin/maturin develop --release --quiet
+
+serve: build  ## build, then serve the demo app on http://127.0.0.1:$(PORT)
+	$(PY) demo/app.py --port $(PORT)
+
+lint: venv  ## rustfmt, clippy, ruff
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	$(VENV)/bin/ruff check python tests benches demo
+	$(VENV)/bin/ruff format --check python tests benches demo
+
+test: build lint  ## build, lint, and run every test (Rust and Python)
+	cargo test
+	$(PY) -m pytest -q
+
+bench: build  ## router benchmarks against Werkzeug, and the shared WSGI bench against Flask
+	$(PY) benches/bench_routing.py
+	cd ../shared/bench && $(CURDIR)/$(PY) wsgi-bench --micro
+
+conformance: build  ## Flask 3.1.3's own test suite against flaskrs
+	$(PY) ../shared/conformance/flask-suite --python $(PY) --install-deps
+
+.PHONY: help venv build serve lint test bench conformance

@@ -1,0 +1,17 @@
+//! The native core of flaskrs.
+//!
+//! `routing` (URL matching and building) is plain Rust with no knowledge of
+//! Python; `py` is the only place that converts between Python objects and the
+//! core's types, and the only place where errors become Python exceptions.
+
+#![deny(unsafe_code)]
+
+pub mod py;
+pub mod routing;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    py::register(m)
+}

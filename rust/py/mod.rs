@@ -1,0 +1,16 @@
+//! The Python binding of the core: type conversion and the calls back into
+//! Python, nothing else.
+
+mod adapter;
+mod convert;
+mod router;
+mod text;
+
+use pyo3::prelude::*;
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<router::Router>()?;
+    m.add_class::<adapter::AdapterCore>()?;
+    Ok(())
+}
