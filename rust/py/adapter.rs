@@ -344,7 +344,7 @@ impl AdapterCore {
         endpoint: Bound<'py, PyAny>,
         values: Option<Bound<'py, PyAny>>,
         method: Option<String>,
-        mut force_external: bool,
+        force_external: bool,
         append_unknown: bool,
         url_scheme: Option<String>,
     ) -> PyResult<String> {
@@ -429,47 +429,45 @@ impl AdapterCore {
                 .unwrap_or_else(|| PyTypeError::new_err("_build_error must raise")));
         };
 
-        let host = if router.host_matching || domain.is_empty() {
-            if router.host_matching {
-                domain.clone()
-            } else {
-                this.server_name.clone()
-            }
-        } else {
-            format!("{domain}.{}", this.server_name)
-        };
-        let mut scheme = url_scheme.unwrap_or_else(|| this.url_scheme.clone());
-        let secure = scheme == "https" || scheme == "wss";
-        if websocket {
-            force_external = true;
-            scheme = if secure { "wss" } else { "ws" }.to_owned();
-        } else if !scheme.is_empty() {
-            scheme = if secure { "https" } else { "http" }.to_owned();
-        }
+        let tail = path.trim_start_matches('/');
         let same_host = if router.host_matching {
-            host == this.server_name
+            domain == this.server_name
         } else {
             this.subdomain.as_deref() == Some(domain.as_str())
         };
-        let tail = path.trim_start_matches('/');
-        let mut url = String::with_capacity(this.script_name.len() + path.len() + host.len() + 8);
-        if !force_external && same_host {
-            url.push_str(this.script_name.trim_end_matches('/'));
-        } else {
-            if !scheme.is_empty() {
-                url.push_str(&scheme);
-                url.push(':');
-            }
-            url.push_str("//");
-            url.push_str(&host);
-            let script = this.script_name.as_str();
-            url.push_str(
-                script
-                    .char_indices()
-                    .last()
-                    .map_or(script, |(i, _)| &script[..i]),
-            );
+        if !force_external && !websocket && same_host {
+            let script = this.script_name.trim_end_matches('/');
+            let mut url = String::with_capacity(script.len() + 1 + tail.len());
+            url.push_str(script);
+            url.push('/');
+            url.push_str(tail);
+            return Ok(url);
         }
+        // An absolute URL. WebSocket rules always get one, with a ws scheme.
+        let scheme = url_scheme.as_deref().unwrap_or(&this.url_scheme);
+        let secure = scheme == "https" || scheme == "wss";
+        let scheme = match (websocket, secure, scheme.is_empty()) {
+            (true, true, _) => "wss",
+            (true, false, _) => "ws",
+            (false, _, true) => "",
+            (false, true, false) => "https",
+            (false, false, false) => "http",
+        };
+        let mut url = String::with_capacity(64 + tail.len());
+        if !scheme.is_empty() {
+            url.push_str(scheme);
+            url.push(':');
+        }
+        url.push_str("//");
+        if router.host_matching || domain.is_empty() {
+            url.push_str(if router.host_matching { &domain } else { &this.server_name });
+        } else {
+            url.push_str(&domain);
+            url.push('.');
+            url.push_str(&this.server_name);
+        }
+        let script = this.script_name.as_str();
+        url.push_str(script.char_indices().last().map_or(script, |(i, _)| &script[..i]));
         url.push('/');
         url.push_str(tail);
         Ok(url)
