@@ -15,6 +15,7 @@ use crate::py::convert::{encode_query_item, key_text};
 use crate::py::router::{Entry, Op, Router};
 use crate::py::text::utf8;
 use crate::routing::matcher::Outcome;
+use crate::routing::text::same;
 
 #[pyclass(subclass, module = "flaskrs._core")]
 pub struct AdapterCore {
@@ -76,14 +77,6 @@ struct Values<'a, 'py> {
     values: Vec<Bound<'py, PyAny>>,
 }
 
-/// String equality that settles most unequal names without a call to memcmp.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.as_bytes().first() == b.as_bytes().first()
-        && a.as_bytes().last() == b.as_bytes().last()
-        && a == b
-}
-
 fn lookup<'a, 'py>(values: &'a Values<'_, 'py>, key: &str) -> Option<&'a Bound<'py, PyAny>> {
     values
         .names
@@ -95,7 +88,7 @@ fn lookup<'a, 'py>(values: &'a Values<'_, 'py>, key: &str) -> Option<&'a Bound<'
 impl Entry {
     fn suitable_for(&self, values: &Values<'_, '_>, method: Option<&str>) -> PyResult<bool> {
         if let (Some(m), Some(allowed)) = (method, &self.methods) {
-            if !allowed.iter().any(|a| a == m) {
+            if !allowed.iter().any(|a| same(a, m)) {
                 return Ok(false);
             }
         }
@@ -236,7 +229,17 @@ impl AdapterCore {
         let router = fresh_router(py, &this.router, &this.map)?;
 
         let raw_path: &str = match &path_info {
-            Some(p) => utf8(p)?,
+            // A lone surrogate cannot come from a WSGI server (PATH_INFO is
+            // bytes as latin-1); no rule is written for one either.
+            Some(p) => match utf8(p) {
+                Ok(p) => p,
+                Err(_) => {
+                    return Err(slf
+                        .call_method1("_no_match", (PySet::empty(py)?, false))
+                        .err()
+                        .unwrap_or_else(|| PyTypeError::new_err("_no_match must raise")))
+                }
+            },
             None => this.path_info.as_str(),
         };
         // Werkzeug matches "/" + path_info.lstrip("/"): usually the path itself.
@@ -399,7 +402,7 @@ impl AdapterCore {
                     continue;
                 }
                 if let Some((d, p)) = e.build(py, &given, append_unknown, sort)? {
-                    if !router.host_matching || d == this.server_name {
+                    if !router.host_matching || same(&d, &this.server_name) {
                         return Ok(Some((d, p, e.websocket)));
                     }
                     if first.is_none() {
@@ -431,9 +434,9 @@ impl AdapterCore {
 
         let tail = path.trim_start_matches('/');
         let same_host = if router.host_matching {
-            domain == this.server_name
+            same(&domain, &this.server_name)
         } else {
-            this.subdomain.as_deref() == Some(domain.as_str())
+            this.subdomain.as_deref().is_some_and(|s| same(s, &domain))
         };
         if !force_external && !websocket && same_host {
             let script = this.script_name.trim_end_matches('/');
@@ -460,14 +463,23 @@ impl AdapterCore {
         }
         url.push_str("//");
         if router.host_matching || domain.is_empty() {
-            url.push_str(if router.host_matching { &domain } else { &this.server_name });
+            url.push_str(if router.host_matching {
+                &domain
+            } else {
+                &this.server_name
+            });
         } else {
             url.push_str(&domain);
             url.push('.');
             url.push_str(&this.server_name);
         }
         let script = this.script_name.as_str();
-        url.push_str(script.char_indices().last().map_or(script, |(i, _)| &script[..i]));
+        url.push_str(
+            script
+                .char_indices()
+                .last()
+                .map_or(script, |(i, _)| &script[..i]),
+        );
         url.push('/');
         url.push_str(tail);
         Ok(url)

@@ -81,28 +81,22 @@ impl Builtin {
     pub fn full_match(self, s: &str) -> bool {
         match self {
             Builtin::Chars { min, max } => {
-                if s.contains('/') {
+                // Bytes, not `str::contains`, which calls memcmp per hit.
+                if s.bytes().any(|b| b == b'/') {
                     return false;
                 }
-                let n = s.chars().count();
+                let n = if s.is_ascii() {
+                    s.len()
+                } else {
+                    s.chars().count()
+                };
                 n >= min && max.is_none_or(|m| n <= m)
             }
-            Builtin::Digits { signed } => {
-                let s = if signed {
-                    s.strip_prefix('-').unwrap_or(s)
-                } else {
-                    s
-                };
-                all_decimal(s)
-            }
+            Builtin::Digits { signed } => all_decimal(unsign(s, signed)),
             Builtin::Decimal { signed } => {
-                let s = if signed {
-                    s.strip_prefix('-').unwrap_or(s)
-                } else {
-                    s
-                };
-                match s.split_once('.') {
-                    Some((a, b)) => all_decimal(a) && all_decimal(b),
+                let s = unsign(s, signed);
+                match s.bytes().position(|b| b == b'.') {
+                    Some(dot) => all_decimal(&s[..dot]) && all_decimal(&s[dot + 1..]),
                     None => false,
                 }
             }
@@ -113,14 +107,22 @@ impl Builtin {
                         _ => b.is_ascii_hexdigit(),
                     })
             }
-            Builtin::Path => {
-                let mut chars = s.chars();
-                match chars.next() {
-                    Some(c) if c != '/' => !chars.as_str().contains('\n'),
-                    _ => false,
+            Builtin::Path => match s.as_bytes().first() {
+                // `[^/]` matches a newline, `.*?` does not.
+                Some(&first) if first != b'/' => {
+                    let rest = s.chars().next().map_or(0, char::len_utf8);
+                    !s.as_bytes()[rest..].contains(&b'\n')
                 }
-            }
+                _ => false,
+            },
         }
+    }
+}
+
+fn unsign(s: &str, signed: bool) -> &str {
+    match s.as_bytes().first() {
+        Some(b'-') if signed => &s[1..],
+        _ => s,
     }
 }
 

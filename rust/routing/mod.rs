@@ -10,3 +10,4 @@ pub mod converter;
 pub mod matcher;
 pub mod part;
 pub mod rule;
+pub mod text;
