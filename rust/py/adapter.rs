@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use smallvec::SmallVec;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
@@ -52,9 +54,12 @@ fn fresh_router<'py>(
     router: &Py<Router>,
     map: &Py<PyAny>,
 ) -> PyResult<PyRef<'py, Router>> {
-    if router.borrow(py).dirty {
-        map.bind(py).call_method0("update")?;
+    let current = router.bind(py).borrow();
+    if !current.dirty {
+        return Ok(current);
     }
+    drop(current);
+    map.bind(py).call_method0("update")?;
     Ok(router.bind(py).borrow())
 }
 
@@ -73,8 +78,8 @@ fn upper<'a>(method: &'a Bound<'_, PyString>) -> PyResult<Cow<'a, str>> {
 
 /// The values given to `build`, None values left out, in order.
 struct Values<'a, 'py> {
-    names: Vec<&'a str>,
-    values: Vec<Bound<'py, PyAny>>,
+    names: SmallVec<[&'a str; 8]>,
+    values: SmallVec<[Bound<'py, PyAny>; 8]>,
 }
 
 fn lookup<'a, 'py>(values: &'a Values<'_, 'py>, key: &str) -> Option<&'a Bound<'py, PyAny>> {
@@ -252,7 +257,10 @@ impl AdapterCore {
         };
         let method: Cow<'_, str> = match &method {
             Some(m) if !utf8(m)?.is_empty() => upper(m)?,
-            _ => Cow::Owned(this.default_method.to_ascii_uppercase()),
+            _ if this.default_method.bytes().any(|b| b.is_ascii_lowercase()) => {
+                Cow::Owned(this.default_method.to_ascii_uppercase())
+            }
+            _ => Cow::Borrowed(this.default_method.as_str()),
         };
         let websocket = websocket.unwrap_or(this.websocket);
         let domain = match (&this.subdomain, router.host_matching) {
@@ -355,8 +363,8 @@ impl AdapterCore {
         let this = slf.borrow();
         let router = fresh_router(py, &this.router, &this.map)?;
 
-        let mut keys: Vec<Bound<'py, PyString>> = Vec::new();
-        let mut vals: Vec<Bound<'py, PyAny>> = Vec::new();
+        let mut keys: SmallVec<[Bound<'py, PyString>; 8]> = SmallVec::new();
+        let mut vals: SmallVec<[Bound<'py, PyAny>; 8]> = SmallVec::new();
         if let Some(v) = values {
             let v = if !v.is_exact_instance_of::<PyDict>() && v.is_instance(multidict_type(py)?)? {
                 slf.call_method1("_flatten_multidict", (v,))?
@@ -440,6 +448,10 @@ impl AdapterCore {
         };
         if !force_external && !websocket && same_host {
             let script = this.script_name.trim_end_matches('/');
+            if script.is_empty() && path.len() == tail.len() + 1 {
+                // Mounted at the root and one leading slash: the path is the URL.
+                return Ok(path);
+            }
             let mut url = String::with_capacity(script.len() + 1 + tail.len());
             url.push_str(script);
             url.push('/');
