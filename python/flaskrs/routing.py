@@ -178,7 +178,8 @@ class Map(_WerkzeugMap):
         wsgi_server_name = get_host(env).lower()
         scheme = env["wsgi.url_scheme"]
         if env.get("HTTP_UPGRADE", "").lower() == "websocket" and any(
-            v.strip() == "upgrade" for v in env.get("HTTP_CONNECTION", "").lower().split(",")
+            v.strip() == "upgrade"
+            for v in env.get("HTTP_CONNECTION", "").lower().split(",")
         ):
             scheme = "wss" if scheme == "https" else "ws"
 
@@ -233,7 +234,9 @@ class MapAdapter(AdapterCore, _WerkzeugMapAdapter):  # type: ignore[misc]
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         pass
 
-    def _no_match(self, have_match_for: set[str], websocket_mismatch: bool) -> t.NoReturn:
+    def _no_match(
+        self, have_match_for: set[str], websocket_mismatch: bool
+    ) -> t.NoReturn:
         if have_match_for:
             raise MethodNotAllowed(valid_methods=list(have_match_for))
         if websocket_mismatch:
@@ -255,7 +258,13 @@ class MapAdapter(AdapterCore, _WerkzeugMapAdapter):  # type: ignore[misc]
         query_args = query_args or {}
         if self.map.redirect_defaults:
             if rule.alias:
-                url = self.build(rule.endpoint, values, method, append_unknown=False, force_external=True)
+                url = self.build(
+                    rule.endpoint,
+                    values,
+                    method,
+                    append_unknown=False,
+                    force_external=True,
+                )
                 if query_args:
                     url += f"?{self.encode_query_args(query_args)}"
                 raise RequestRedirect(url)
@@ -268,18 +277,28 @@ class MapAdapter(AdapterCore, _WerkzeugMapAdapter):  # type: ignore[misc]
                 to = _placeholders(rule, values)
             else:
                 to = rule.redirect_to(self, **values)
-            netloc = f"{self.subdomain}.{self.server_name}" if self.subdomain else self.server_name
+            netloc = (
+                f"{self.subdomain}.{self.server_name}"
+                if self.subdomain
+                else self.server_name
+            )
             base = f"{self.url_scheme or 'http'}://{netloc}{self.script_name}"
             raise RequestRedirect(urljoin(base, to))
 
         return (rule if return_rule else rule.endpoint), values
 
-    def _build_error(self, endpoint: t.Any, values: dict[str, t.Any], method: str | None) -> t.NoReturn:
+    def _build_error(
+        self, endpoint: t.Any, values: dict[str, t.Any], method: str | None
+    ) -> t.NoReturn:
         raise BuildError(endpoint, values, method, self)
 
     def _flatten_multidict(self, values: MultiDict[str, t.Any]) -> dict[str, t.Any]:
         # One value stays a value, several become a list (a query repeated).
-        return {k: (v[0] if len(v) == 1 else v) for k, v in dict.items(values) if len(v) != 0}
+        return {
+            k: (v[0] if len(v) == 1 else v)
+            for k, v in dict.items(values)
+            if len(v) != 0
+        }
 
 
 def _placeholders(rule: Rule, values: t.Mapping[str, t.Any]) -> str:
