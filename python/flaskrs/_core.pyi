@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import typing as t
 
+from typing_extensions import disjoint_base
+
+__all__ = ["AdapterCore", "Router", "__version__"]
 __version__: str
 
+@t.final
 class Router:
     """The compiled rules of one ``flaskrs.routing.Map``."""
 
     merge_slashes: bool
     host_matching: bool
     sort_parameters: bool
-    def __init__(
-        self,
+    def __new__(
+        cls,
         merge_slashes: bool = True,
         host_matching: bool = False,
         sort_parameters: bool = False,
-    ) -> None: ...
+    ) -> Router: ...
     @property
     def dirty(self) -> bool: ...
     def add(self, rule: t.Any) -> None: ...
@@ -25,6 +29,7 @@ class Router:
         self, rules_by_endpoint: dict[t.Any, list[t.Any]], special: t.Iterable[t.Any]
     ) -> None: ...
 
+@disjoint_base
 class AdapterCore:
     """The fields of a ``MapAdapter`` and its ``match`` and ``build``."""
 
