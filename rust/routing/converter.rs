@@ -3,6 +3,7 @@
 //! path segment; fast tests for the built-in converters' regexes; and the
 //! translation of a Python regex into the `regex` crate's syntax.
 
+use crate::routing::text::same;
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -30,7 +31,7 @@ const UUID_REGEX: &str =
 
 /// A regex whose full-match test is written out by hand: the built-in
 /// converters' regexes, recognised by their text whatever class declares them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Builtin {
     /// `[^/]{min,max}` and `[^/]+`
     Chars {
@@ -48,6 +49,8 @@ pub enum Builtin {
     Uuid,
     /// `[^/].*?`
     Path,
+    /// `(?:a|b|c)` of escaped literals, as the `any` converter writes it.
+    OneOf(Vec<String>),
 }
 
 impl Builtin {
@@ -61,6 +64,9 @@ impl Builtin {
             "[^/].*?" => return Some(Builtin::Path),
             UUID_REGEX => return Some(Builtin::Uuid),
             _ => {}
+        }
+        if let Some(items) = regex.strip_prefix("(?:").and_then(|r| r.strip_suffix(')')) {
+            return literal_alternatives(items).map(Builtin::OneOf);
         }
         let counts = regex.strip_prefix("[^/]{")?.strip_suffix('}')?;
         let (min, max) = match counts.split_once(',') {
@@ -78,9 +84,10 @@ impl Builtin {
     }
 
     /// Whether the regex matches the whole of `s`.
-    pub fn full_match(self, s: &str) -> bool {
+    pub fn full_match(&self, s: &str) -> bool {
         match self {
-            Builtin::Chars { min, max } => {
+            Builtin::OneOf(items) => items.iter().any(|i| same(i, s)),
+            &Builtin::Chars { min, max } => {
                 // Bytes, not `str::contains`, which calls memcmp per hit.
                 if s.bytes().any(|b| b == b'/') {
                     return false;
@@ -92,8 +99,8 @@ impl Builtin {
                 };
                 n >= min && max.is_none_or(|m| n <= m)
             }
-            Builtin::Digits { signed } => all_decimal(unsign(s, signed)),
-            Builtin::Decimal { signed } => {
+            &Builtin::Digits { signed } => all_decimal(unsign(s, signed)),
+            &Builtin::Decimal { signed } => {
                 let s = unsign(s, signed);
                 match s.bytes().position(|b| b == b'.') {
                     Some(dot) => all_decimal(&s[..dot]) && all_decimal(&s[dot + 1..]),
@@ -117,6 +124,28 @@ impl Builtin {
             },
         }
     }
+}
+
+/// The literals of `a|b\.c|...` where every other char is escaped as
+/// Python's `re.escape` does; None if anything else is in there.
+fn literal_alternatives(body: &str) -> Option<Vec<String>> {
+    let mut items = vec![String::new()];
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let e = chars.next()?;
+                if e.is_ascii_alphanumeric() {
+                    return None;
+                }
+                items.last_mut()?.push(e);
+            }
+            '|' => items.push(String::new()),
+            c if "()[]{}?*+^$.".contains(c) => return None,
+            c => items.last_mut()?.push(c),
+        }
+    }
+    Some(items)
 }
 
 fn unsign(s: &str, signed: bool) -> &str {
@@ -275,6 +304,15 @@ mod tests {
         );
         assert_eq!(Builtin::recognise(UUID_REGEX), Some(Builtin::Uuid));
         assert_eq!(Builtin::recognise("[a-z]+"), None);
+        assert_eq!(
+            Builtin::recognise(r"(?:open|a\ b|x\.y)"),
+            Some(Builtin::OneOf(vec![
+                "open".into(),
+                "a b".into(),
+                "x.y".into()
+            ]))
+        );
+        assert_eq!(Builtin::recognise("(?:a.|b)"), None);
     }
 
     #[test]

@@ -410,14 +410,13 @@ impl Matcher {
                         Some(s) => s,
                         None => {
                             let to = self.new_state();
-                            let test = match &dp.pieces[..] {
-                                [Piece::Conv(spec)]
-                                    if Builtin::recognise(&spec.regex).is_some() =>
-                                {
-                                    Builtin::recognise(&spec.regex)
-                                        .map_or(Test::External, Test::Builtin)
-                                }
-                                _ => match compile_part(&dp) {
+                            let builtin = match &dp.pieces[..] {
+                                [Piece::Conv(spec)] => Builtin::recognise(&spec.regex),
+                                _ => None,
+                            };
+                            let test = match builtin.map(Test::Builtin) {
+                                Some(t) => t,
+                                None => match compile_part(&dp) {
                                     Some((re, groups)) => Test::Regex(re, groups),
                                     None => Test::External,
                                 },
