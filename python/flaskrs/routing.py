@@ -49,14 +49,34 @@ _PATH_SAFE = "!$&'()*+,/:;=@"
 
 
 @lru_cache(maxsize=256)
-def _idna(host: str) -> str:
+def _server_name(server_name: str) -> str:
+    """The server name lower-cased, its host IDNA-encoded, its port kept."""
     # Host headers come from clients: the cache is bounded.
-    return host.encode("idna").decode("ascii")
+    host, sep, port = server_name.lower().partition(":")
+    return f"{host.encode('idna').decode('ascii')}{sep}{port}"
+
+
+@lru_cache(maxsize=256)
+def _environ_host(
+    scheme: str, host: str | None, name: str | None, port: str | None
+) -> str:
+    """Werkzeug's ``get_host`` for these environ values, lower-cased."""
+    env = {"wsgi.url_scheme": scheme}
+    for key, value in (
+        ("HTTP_HOST", host),
+        ("SERVER_NAME", name),
+        ("SERVER_PORT", port),
+    ):
+        if value is not None:
+            env[key] = value
+    return get_host(env).lower()
 
 
 def _wsgi_text(value: str) -> str:
     """A WSGI environ string (latin-1 code points standing for bytes) as
     the UTF-8 text it carries, broken bytes replaced."""
+    if value.isascii():
+        return value
     return value.encode("latin1").decode("utf-8", "replace")
 
 
@@ -146,20 +166,18 @@ class Map(_WerkzeugMap):
         path_info: str | None = None,
         query_args: t.Mapping[str, t.Any] | str | None = None,
     ) -> MapAdapter:
-        server_name = server_name.lower()
         if self.host_matching:
             if subdomain is not None:
                 raise RuntimeError("host matching enabled and a subdomain was provided")
         elif subdomain is None:
             subdomain = self.default_subdomain
-        host, sep, port = server_name.partition(":")
         try:
-            host = _idna(host)
+            server_name = _server_name(server_name)
         except UnicodeError as e:
             raise BadHost() from e
         return MapAdapter(
             self,
-            f"{host}{sep}{port}",
+            server_name,
             "/" if script_name is None else script_name,
             subdomain,
             url_scheme,
@@ -174,13 +192,16 @@ class Map(_WerkzeugMap):
         server_name: str | None = None,
         subdomain: str | None = None,
     ) -> MapAdapter:
+        # Werkzeug's behaviour, once per request: keep it lean.
         env: WSGIEnvironment = getattr(environ, "environ", environ)
-        wsgi_server_name = get_host(env).lower()
         scheme = env["wsgi.url_scheme"]
-        if env.get("HTTP_UPGRADE", "").lower() == "websocket" and any(
-            v.strip() == "upgrade"
-            for v in env.get("HTTP_CONNECTION", "").lower().split(",")
-        ):
+        wsgi_server_name = _environ_host(
+            scheme,
+            env.get("HTTP_HOST"),
+            env.get("SERVER_NAME"),
+            env.get("SERVER_PORT"),
+        )
+        if "HTTP_UPGRADE" in env and _is_websocket_upgrade(env):
             scheme = "wss" if scheme == "https" else "ws"
 
         if server_name is None:
@@ -193,34 +214,51 @@ class Map(_WerkzeugMap):
             elif scheme in {"https", "wss"} and server_name.endswith(":443"):
                 server_name = server_name[:-4]
 
-        if subdomain is None and not self.host_matching:
-            current = wsgi_server_name.split(".")
-            configured = server_name.split(".")
-            if current[-len(configured) :] != configured:
-                warnings.warn(
-                    f"Current server name {wsgi_server_name!r} doesn't match configured"
-                    f" server name {server_name!r}",
-                    stacklevel=2,
-                )
-                # An unknown subdomain matches nothing: a 404, not an error.
-                subdomain = "<invalid>"
-            else:
-                subdomain = ".".join(filter(None, current[: -len(configured)]))
+        if self.host_matching:
+            if subdomain is not None:
+                raise RuntimeError("host matching enabled and a subdomain was provided")
+        elif subdomain is None:
+            subdomain = _subdomain(wsgi_server_name, server_name)
 
-        def text(name: str) -> str | None:
-            value = env.get(name)
-            return None if value is None else _wsgi_text(value)
-
-        return Map.bind(
+        script_name = env.get("SCRIPT_NAME")
+        path_info = env.get("PATH_INFO")
+        query = env.get("QUERY_STRING")
+        try:
+            server_name = _server_name(server_name)
+        except UnicodeError as e:
+            raise BadHost() from e
+        return MapAdapter(
             self,
             server_name,
-            text("SCRIPT_NAME"),
+            "/" if script_name is None else _wsgi_text(script_name),
             subdomain,
             scheme,
+            "/" if path_info is None else _wsgi_text(path_info),
             env["REQUEST_METHOD"],
-            text("PATH_INFO"),
-            query_args=text("QUERY_STRING"),
+            None if query is None else _wsgi_text(query),
         )
+
+
+def _is_websocket_upgrade(env: WSGIEnvironment) -> bool:
+    return env.get("HTTP_UPGRADE", "").lower() == "websocket" and any(
+        v.strip() == "upgrade"
+        for v in env.get("HTTP_CONNECTION", "").lower().split(",")
+    )
+
+
+def _subdomain(wsgi_server_name: str, server_name: str) -> str:
+    """The part of the request's host before the configured server name."""
+    current = wsgi_server_name.split(".")
+    configured = server_name.split(".")
+    if current[-len(configured) :] != configured:
+        warnings.warn(
+            f"Current server name {wsgi_server_name!r} doesn't match configured"
+            f" server name {server_name!r}",
+            stacklevel=3,
+        )
+        # An unknown subdomain matches nothing: a 404, not an error.
+        return "<invalid>"
+    return ".".join(filter(None, current[: -len(configured)]))
 
 
 class MapAdapter(AdapterCore, _WerkzeugMapAdapter):  # type: ignore[misc]
@@ -231,8 +269,9 @@ class MapAdapter(AdapterCore, _WerkzeugMapAdapter):  # type: ignore[misc]
     Python for redirects and errors.
     """
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        pass
+    # The native base takes the arguments; object's __init__ accepts and
+    # ignores them without a Python frame.
+    __init__ = object.__init__  # type: ignore[assignment]
 
     def _no_match(
         self, have_match_for: set[str], websocket_mismatch: bool

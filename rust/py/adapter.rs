@@ -24,18 +24,20 @@ pub struct AdapterCore {
     router: Py<Router>,
     #[pyo3(get, set)]
     map: Py<PyAny>,
+    // The text fields stay Python strs: an adapter is made per request and
+    // most of its fields are never read.
     #[pyo3(get, set)]
-    server_name: String,
+    server_name: Py<PyString>,
     #[pyo3(get, set)]
-    script_name: String,
+    script_name: Py<PyString>,
     #[pyo3(get, set)]
-    subdomain: Option<String>,
+    subdomain: Option<Py<PyString>>,
     #[pyo3(get, set)]
-    url_scheme: String,
+    url_scheme: Py<PyString>,
     #[pyo3(get, set)]
-    path_info: String,
+    path_info: Py<PyString>,
     #[pyo3(get, set)]
-    default_method: String,
+    default_method: Py<PyString>,
     #[pyo3(get, set)]
     query_args: Py<PyAny>,
     #[pyo3(get, set)]
@@ -192,28 +194,32 @@ impl AdapterCore {
     fn new(
         py: Python<'_>,
         map: Bound<'_, PyAny>,
-        server_name: String,
-        mut script_name: String,
-        subdomain: Option<String>,
-        url_scheme: String,
-        path_info: String,
-        default_method: String,
+        server_name: Bound<'_, PyString>,
+        script_name: Bound<'_, PyString>,
+        subdomain: Option<Bound<'_, PyString>>,
+        url_scheme: Bound<'_, PyString>,
+        path_info: Bound<'_, PyString>,
+        default_method: Bound<'_, PyString>,
         query_args: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let router: Py<Router> = map.getattr("_router")?.extract()?;
-        if !script_name.ends_with('/') {
-            script_name.push('/');
-        }
-        let websocket = url_scheme == "ws" || url_scheme == "wss";
+        let script = utf8(&script_name)?;
+        let script_name = if script.ends_with('/') {
+            script_name.unbind()
+        } else {
+            PyString::new(py, &format!("{script}/")).unbind()
+        };
+        let scheme = utf8(&url_scheme)?;
+        let websocket = scheme == "ws" || scheme == "wss";
         Ok(AdapterCore {
             router,
             map: map.unbind(),
-            server_name,
+            server_name: server_name.unbind(),
             script_name,
-            subdomain,
-            url_scheme,
-            path_info,
-            default_method,
+            subdomain: subdomain.map(Bound::unbind),
+            url_scheme: url_scheme.unbind(),
+            path_info: path_info.unbind(),
+            default_method: default_method.unbind(),
             query_args: query_args.unwrap_or_else(|| py.None()),
             websocket,
         })
@@ -245,7 +251,7 @@ impl AdapterCore {
                         .unwrap_or_else(|| PyTypeError::new_err("_no_match must raise")))
                 }
             },
-            None => this.path_info.as_str(),
+            None => utf8(this.path_info.bind(py))?,
         };
         // Werkzeug matches "/" + path_info.lstrip("/"): usually the path itself.
         let path: Cow<'_, str> = if raw_path.is_empty()
@@ -257,15 +263,12 @@ impl AdapterCore {
         };
         let method: Cow<'_, str> = match &method {
             Some(m) if !utf8(m)?.is_empty() => upper(m)?,
-            _ if this.default_method.bytes().any(|b| b.is_ascii_lowercase()) => {
-                Cow::Owned(this.default_method.to_ascii_uppercase())
-            }
-            _ => Cow::Borrowed(this.default_method.as_str()),
+            _ => upper(this.default_method.bind(py))?,
         };
         let websocket = websocket.unwrap_or(this.websocket);
         let domain = match (&this.subdomain, router.host_matching) {
-            (Some(sub), false) => sub.as_str(),
-            _ => this.server_name.as_str(),
+            (Some(sub), false) => utf8(sub.bind(py))?,
+            _ => utf8(this.server_name.bind(py))?,
         };
 
         let external = &router.external;
@@ -402,6 +405,8 @@ impl AdapterCore {
             .and_then(|s| router.by_endpoint.get(s))
             .map_or(&[], Vec::as_slice);
         let sort = router.sort_parameters;
+        let server_name = utf8(this.server_name.bind(py))?;
+        let default_method = utf8(this.default_method.bind(py))?;
         let attempt = |m: Option<&str>| -> PyResult<Option<(String, String, bool)>> {
             let mut first = None;
             for &i in candidates {
@@ -410,7 +415,7 @@ impl AdapterCore {
                     continue;
                 }
                 if let Some((d, p)) = e.build(py, &given, append_unknown, sort)? {
-                    if !router.host_matching || same(&d, &this.server_name) {
+                    if !router.host_matching || same(&d, server_name) {
                         return Ok(Some((d, p, e.websocket)));
                     }
                     if first.is_none() {
@@ -422,7 +427,7 @@ impl AdapterCore {
         };
         let mut built = None;
         if method.is_none() {
-            built = attempt(Some(&this.default_method))?;
+            built = attempt(Some(default_method))?;
         }
         if built.is_none() {
             built = attempt(method.as_deref())?;
@@ -442,12 +447,15 @@ impl AdapterCore {
 
         let tail = path.trim_start_matches('/');
         let same_host = if router.host_matching {
-            same(&domain, &this.server_name)
+            same(&domain, server_name)
         } else {
-            this.subdomain.as_deref().is_some_and(|s| same(s, &domain))
+            match &this.subdomain {
+                Some(sub) => same(utf8(sub.bind(py))?, &domain),
+                None => false,
+            }
         };
         if !force_external && !websocket && same_host {
-            let script = this.script_name.trim_end_matches('/');
+            let script = utf8(this.script_name.bind(py))?.trim_end_matches('/');
             if script.is_empty() && path.len() == tail.len() + 1 {
                 // Mounted at the root and one leading slash: the path is the URL.
                 return Ok(path);
@@ -459,7 +467,10 @@ impl AdapterCore {
             return Ok(url);
         }
         // An absolute URL. WebSocket rules always get one, with a ws scheme.
-        let scheme = url_scheme.as_deref().unwrap_or(&this.url_scheme);
+        let scheme = match url_scheme.as_deref() {
+            Some(s) => s,
+            None => utf8(this.url_scheme.bind(py))?,
+        };
         let secure = scheme == "https" || scheme == "wss";
         let scheme = match (websocket, secure, scheme.is_empty()) {
             (true, true, _) => "wss",
@@ -478,14 +489,14 @@ impl AdapterCore {
             url.push_str(if router.host_matching {
                 &domain
             } else {
-                &this.server_name
+                server_name
             });
         } else {
             url.push_str(&domain);
             url.push('.');
-            url.push_str(&this.server_name);
+            url.push_str(server_name);
         }
-        let script = this.script_name.as_str();
+        let script = utf8(this.script_name.bind(py))?;
         url.push_str(
             script
                 .char_indices()
