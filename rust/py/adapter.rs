@@ -16,7 +16,7 @@ use pyo3::types::{PyDict, PySet, PyString, PyTuple, PyType};
 use crate::py::convert::{encode_query_item, key_text};
 use crate::py::router::{Entry, Op, Router};
 use crate::py::text::utf8;
-use crate::routing::matcher::Outcome;
+use crate::routing::matcher::{Match, Outcome};
 use crate::routing::text::same;
 
 #[pyclass(subclass, module = "flaskrs._core")]
@@ -313,8 +313,13 @@ impl AdapterCore {
                 .err()
                 .unwrap_or_else(|| PyTypeError::new_err("_no_match must raise")))
         };
-        match found.outcome {
-            Outcome::NoMatch => no_match(&found.have_match_for, found.websocket_mismatch),
+        let Match {
+            outcome,
+            have_match_for,
+            websocket_mismatch,
+        } = found;
+        match outcome {
+            Outcome::NoMatch => no_match(&have_match_for, websocket_mismatch),
             Outcome::Redirect(to) => slf.call_method1("_redirect_path", (to, query_args())),
             Outcome::Rule(id, raw) => {
                 let entry = &router.entries[router.matched_entry[id]];
@@ -322,7 +327,7 @@ impl AdapterCore {
                 for ((name, conv), text) in entry.names.iter().zip(&entry.convs).zip(&raw) {
                     match conv.to_python(py, text)? {
                         Some(v) => values.set_item(name.bind(py), v)?,
-                        None => return no_match(&found.have_match_for, found.websocket_mismatch),
+                        None => return no_match(&have_match_for, websocket_mismatch),
                     }
                 }
                 if let Some(d) = &entry.defaults {
@@ -332,9 +337,9 @@ impl AdapterCore {
                 if entry.special {
                     let rule = rule.clone();
                     let method = method.into_owned();
+                    // The borrows of the adapter and router are shared: the
+                    // Python side may read both, and build URLs, meanwhile.
                     let query_args = query_args();
-                    drop(router);
-                    drop(this);
                     return slf.call_method1(
                         "_finish_match",
                         (rule, values, method, query_args, return_rule),

@@ -8,6 +8,7 @@ use crate::routing::part::{DynamicPart, Part, Piece};
 use crate::routing::rule::merge_slash_runs;
 use crate::routing::text::same;
 use regex::Regex;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 
 /// What the matcher needs of a rule besides its parts.
@@ -96,11 +97,15 @@ struct State {
     rules: Vec<usize>,
 }
 
+/// The raw text of each converter's value, in rule order; inline, as rules
+/// rarely have more than a few.
+pub type Values<'p> = SmallVec<[Cow<'p, str>; 6]>;
+
 /// The outcome of a match.
 #[derive(Debug, PartialEq)]
 pub enum Outcome<'p> {
     /// A rule and the raw text of each converter's value, in rule order.
-    Rule(usize, Vec<Cow<'p, str>>),
+    Rule(usize, Values<'p>),
     /// Redirect to this path (a missing trailing slash, or merged slashes).
     Redirect(String),
     NoMatch,
@@ -189,8 +194,8 @@ impl<'p> Input<'p> {
     }
 }
 
-/// A strict-slashes rule would match with a trailing slash added: the whole
-/// search stops and redirects.
+/// Why a search stopped early: a strict-slashes rule would match with a
+/// trailing slash added (redirect), or the caller's test failed.
 enum Stop<E> {
     SlashRequired,
     External(E),
@@ -204,6 +209,8 @@ struct Walk<'m, 'p, 'e, E> {
     have_match_for: &'m mut Vec<String>,
     websocket_mismatch: &'m mut bool,
     ext: &'m mut ExternalTest<'e, E>,
+    /// Set when the search must stop: the caller reads it after `walk`.
+    stop: Option<Stop<E>>,
 }
 
 impl<'p, E> Walk<'_, 'p, '_, E> {
@@ -232,35 +239,32 @@ impl<'p, E> Walk<'_, 'p, '_, E> {
         None
     }
 
-    fn walk(
-        &mut self,
-        state: usize,
-        cur: Cursor,
-        values: &mut Vec<Cow<'p, str>>,
-    ) -> Result<Option<usize>, Stop<E>> {
+    fn walk(&mut self, state: usize, cur: Cursor, values: &mut Values<'p>) -> Option<usize> {
         let m = self.m;
         let st = &m.states[state];
         if cur == Cursor::End {
             if let Some(r) = self.pick(state, false) {
-                return Ok(Some(r));
+                return Some(r);
             }
             if let Some(slash) = st.statics.get("") {
                 for &r in &m.states[slash].rules {
                     let info = &m.rules[r];
                     if info.websocket == self.websocket && info.allows(self.method) {
                         if info.strict_slashes {
-                            return Err(Stop::SlashRequired);
+                            self.stop = Some(Stop::SlashRequired);
+                            return None;
                         }
-                        return Ok(Some(r));
+                        return Some(r);
                     }
                 }
             }
-            return Ok(None);
+            return None;
         }
         let (head, after) = self.input.split(cur);
         if let Some(next) = st.statics.get(head) {
-            if let Some(r) = self.walk(next, after, values)? {
-                return Ok(Some(r));
+            let found = self.walk(next, after, values);
+            if found.is_some() || self.stop.is_some() {
+                return found;
             }
         }
         for &t in &st.dynamic {
@@ -307,27 +311,32 @@ impl<'p, E> Walk<'_, 'p, '_, E> {
                     }
                     None => false,
                 },
-                Test::External => match (self.ext)(t, &target).map_err(Stop::External)? {
-                    Some(vs) => {
+                Test::External => match (self.ext)(t, &target) {
+                    Err(e) => {
+                        self.stop = Some(Stop::External(e));
+                        return None;
+                    }
+                    Ok(Some(vs)) => {
                         values.extend(vs.into_iter().map(Cow::Owned));
                         true
                     }
-                    None => false,
+                    Ok(None) => false,
                 },
             };
             if matched {
-                if let Some(r) = self.walk(tr.to, remaining, values)? {
-                    return Ok(Some(r));
+                let found = self.walk(tr.to, remaining, values);
+                if found.is_some() || self.stop.is_some() {
+                    return found;
                 }
                 values.truncate(mark);
             }
         }
         if self.input.is_only_empty(cur) {
             if let Some(r) = self.pick(state, true) {
-                return Ok(Some(r));
+                return Some(r);
             }
         }
-        Ok(None)
+        None
     }
 }
 
@@ -470,28 +479,28 @@ impl Matcher {
     ) -> Result<Match<'p>, E> {
         let mut have_match_for = Vec::new();
         let mut websocket_mismatch = false;
-        let mut values = Vec::new();
-        let first = {
-            let mut w = Walk {
-                m: self,
-                input: Input { domain, path },
-                method,
-                websocket,
-                have_match_for: &mut have_match_for,
-                websocket_mismatch: &mut websocket_mismatch,
-                ext,
-            };
-            w.walk(0, Cursor::Domain, &mut values)
+        let mut values = Values::new();
+        let mut walk = Walk {
+            m: self,
+            input: Input { domain, path },
+            method,
+            websocket,
+            have_match_for: &mut have_match_for,
+            websocket_mismatch: &mut websocket_mismatch,
+            ext,
+            stop: None,
         };
-        let outcome = match first {
-            Err(Stop::External(e)) => return Err(e),
-            Err(Stop::SlashRequired) => Outcome::Redirect(format!("{path}/")),
-            Ok(Some(rule)) => Outcome::Rule(rule, values),
-            Ok(None) if self.merge_slashes => {
+        let first = walk.walk(0, Cursor::Domain, &mut values);
+        let stop = walk.stop.take();
+        let outcome = match (stop, first) {
+            (Some(Stop::External(e)), _) => return Err(e),
+            (Some(Stop::SlashRequired), _) => Outcome::Redirect(format!("{path}/")),
+            (None, Some(rule)) => Outcome::Rule(rule, values),
+            (None, None) if self.merge_slashes => {
                 let merged = merge_slash_runs(path);
-                let mut scratch = Vec::new();
-                let second = {
-                    let mut w = Walk {
+                let (stop, second) = {
+                    let mut scratch = Values::new();
+                    let mut walk = Walk {
                         m: self,
                         input: Input {
                             domain,
@@ -502,17 +511,21 @@ impl Matcher {
                         have_match_for: &mut have_match_for,
                         websocket_mismatch: &mut websocket_mismatch,
                         ext,
+                        stop: None,
                     };
-                    w.walk(0, Cursor::Domain, &mut scratch)
+                    let second = walk.walk(0, Cursor::Domain, &mut scratch);
+                    (walk.stop.take(), second)
                 };
-                match second {
-                    Err(Stop::External(e)) => return Err(e),
-                    Err(Stop::SlashRequired) => Outcome::Redirect(format!("{merged}/")),
-                    Ok(Some(rule)) if self.rules[rule].merge_slashes => Outcome::Redirect(merged),
-                    Ok(_) => Outcome::NoMatch,
+                match (stop, second) {
+                    (Some(Stop::External(e)), _) => return Err(e),
+                    (Some(Stop::SlashRequired), _) => Outcome::Redirect(format!("{merged}/")),
+                    (None, Some(rule)) if self.rules[rule].merge_slashes => {
+                        Outcome::Redirect(merged)
+                    }
+                    (None, _) => Outcome::NoMatch,
                 }
             }
-            Ok(None) => Outcome::NoMatch,
+            (None, None) => Outcome::NoMatch,
         };
         Ok(Match {
             outcome,
@@ -574,10 +587,13 @@ mod tests {
         let ab = add(&mut m, "/a/b", None, true);
         let xc = add(&mut m, "/<x>/c", None, true);
         m.sort();
-        assert_eq!(run(&m, "/a/b", "GET").outcome, Outcome::Rule(ab, vec![]));
+        assert_eq!(
+            run(&m, "/a/b", "GET").outcome,
+            Outcome::Rule(ab, Values::new())
+        );
         assert_eq!(
             run(&m, "/a/c", "GET").outcome,
-            Outcome::Rule(xc, vec![Cow::Borrowed("a")])
+            Outcome::Rule(xc, Values::from_vec(vec![Cow::Borrowed("a")]))
         );
     }
 
@@ -589,11 +605,11 @@ mod tests {
         m.sort();
         assert_eq!(
             run(&m, "/42", "GET").outcome,
-            Outcome::Rule(i, vec![Cow::Borrowed("42")])
+            Outcome::Rule(i, Values::from_vec(vec![Cow::Borrowed("42")]))
         );
         assert_eq!(
             run(&m, "/x", "GET").outcome,
-            Outcome::Rule(s, vec![Cow::Borrowed("x")])
+            Outcome::Rule(s, Values::from_vec(vec![Cow::Borrowed("x")]))
         );
     }
 
@@ -605,7 +621,7 @@ mod tests {
         m.sort();
         assert_eq!(
             run(&m, "/a", "GET").outcome,
-            Outcome::Rule(x, vec![Cow::Borrowed("a")])
+            Outcome::Rule(x, Values::from_vec(vec![Cow::Borrowed("a")]))
         );
         let r = run(&m, "/a", "PUT");
         assert_eq!(r.outcome, Outcome::NoMatch);
@@ -645,7 +661,7 @@ mod tests {
         m.sort();
         assert_eq!(
             run(&m, "/f/a/b/", "GET").outcome,
-            Outcome::Rule(r, vec![Cow::Borrowed("a/b")])
+            Outcome::Rule(r, Values::from_vec(vec![Cow::Borrowed("a/b")]))
         );
         assert_eq!(
             run(&m, "/f/a/b", "GET").outcome,
@@ -663,8 +679,14 @@ mod tests {
         let r = add(&mut m, "/a", None, false);
         let s = add(&mut m, "/b/", None, false);
         m.sort();
-        assert_eq!(run(&m, "/a/", "GET").outcome, Outcome::Rule(r, vec![]));
-        assert_eq!(run(&m, "/b", "GET").outcome, Outcome::Rule(s, vec![]));
+        assert_eq!(
+            run(&m, "/a/", "GET").outcome,
+            Outcome::Rule(r, Values::new())
+        );
+        assert_eq!(
+            run(&m, "/b", "GET").outcome,
+            Outcome::Rule(s, Values::new())
+        );
     }
 
     #[test]
@@ -674,7 +696,10 @@ mod tests {
         m.sort();
         assert_eq!(
             run(&m, "/v1.x.y", "GET").outcome,
-            Outcome::Rule(r, vec![Cow::Borrowed("1"), Cow::Borrowed("x.y")])
+            Outcome::Rule(
+                r,
+                Values::from_vec(vec![Cow::Borrowed("1"), Cow::Borrowed("x.y")])
+            )
         );
         assert_eq!(run(&m, "/vx.y", "GET").outcome, Outcome::NoMatch);
     }
