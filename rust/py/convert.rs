@@ -8,6 +8,7 @@ use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyBytes, PyFloat, PyInt, PyList, PySet, PyString, PyTuple, PyType};
 
 use crate::py::text::utf8;
+use crate::py::uuid::uuid_from_text;
 use crate::routing::build::{quote_into, PATH_SAFE, QUERY_SAFE};
 use crate::routing::converter::ConverterSpec;
 
@@ -40,6 +41,8 @@ pub enum Kind {
     Float { min: Option<f64>, max: Option<f64> },
     /// AnyConverter: the value is the text; building goes through Python.
     Any,
+    /// UUIDConverter: the value is a `uuid.UUID`.
+    Uuid,
     /// Anything else: both directions call the converter.
     Custom,
 }
@@ -66,6 +69,8 @@ impl Converter {
             Kind::Text
         } else if is("AnyConverter")? {
             Kind::Any
+        } else if is("UUIDConverter")? {
+            Kind::Uuid
         } else if is("IntegerConverter")? {
             let fixed = obj
                 .getattr("fixed_digits")
@@ -135,6 +140,11 @@ impl Converter {
                         return Ok(None);
                     }
                     return Ok(Some(n.into_pyobject(py)?.into_any()));
+                }
+            }
+            Kind::Uuid => {
+                if let Some(value) = uuid_from_text(py, text)? {
+                    return Ok(Some(value));
                 }
             }
             Kind::Float { min, max } if text.is_ascii() => {

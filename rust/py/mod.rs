@@ -5,6 +5,7 @@ mod adapter;
 mod convert;
 mod router;
 mod text;
+mod uuid;
 
 use pyo3::prelude::*;
 
