@@ -1,0 +1,249 @@
+"""``flaskrs.routing``: Werkzeug's Map API on the Rust router, checked
+against Werkzeug's own ``Map`` as the oracle, and bad input."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from werkzeug import routing as wz
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound
+from werkzeug.test import create_environ
+
+from flaskrs import routing as rs
+
+
+@pytest.fixture(params=["werkzeug", "flaskrs"])
+def mod(request: pytest.FixtureRequest) -> t.Any:
+    """The routing module under test; Werkzeug's is the oracle."""
+    return wz if request.param == "werkzeug" else rs
+
+
+def test_rules_stay_werkzeug_rules() -> None:
+    url_map = rs.Map([rs.Rule("/a/<int:n>", endpoint="a")])
+    (rule,) = url_map.iter_rules()
+    assert type(rule) is wz.Rule
+    assert rule.map is url_map
+    endpoint, values = url_map.bind("h").match("/a/3")
+    assert (endpoint, values) == ("a", {"n": 3})
+    assert url_map.bind("h").match("/a/3", return_rule=True)[0] is rule
+
+
+def test_rule_subclass_is_kept() -> None:
+    class TaggedRule(wz.Rule):
+        tag = "mine"
+
+    url_map = rs.Map([TaggedRule("/t", endpoint="t")])
+    rule, _ = url_map.bind("h").match("/t", return_rule=True)
+    assert isinstance(rule, TaggedRule) and rule.tag == "mine"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["/<int:a", "/<int(3:a>", "/<int(x=)>", "no-slash", "/<a>/<a>", "/<nope:a>"],
+)
+def test_malformed_rules_fail_as_in_werkzeug(bad: str) -> None:
+    with pytest.raises(Exception) as theirs:
+        wz.Map([wz.Rule(bad, endpoint="x")])
+    with pytest.raises(Exception) as ours:
+        rs.Map([rs.Rule(bad, endpoint="x")])
+    assert type(ours.value) is type(theirs.value)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_malformed_rule_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="malformed url rule"):
+        rs.Map().add(rs.Rule("/<int:a", endpoint="x"))
+
+
+def test_methods_head_options_and_405(mod: t.Any) -> None:
+    url_map = mod.Map(
+        [
+            mod.Rule("/r", endpoint="get", methods=["GET"]),
+            mod.Rule("/r", endpoint="post", methods=["POST"]),
+        ]
+    )
+    a = url_map.bind("h")
+    assert a.match("/r", "HEAD") == ("get", {})
+    assert a.match("/r", "post") == ("post", {})
+    with pytest.raises(MethodNotAllowed) as e:
+        a.match("/r", "DELETE")
+    assert sorted(e.value.valid_methods or []) == ["GET", "HEAD", "POST"]
+    assert sorted(a.allowed_methods("/r")) == ["GET", "HEAD", "POST"]
+    assert a.test("/r") and not a.test("/nothing")
+
+
+def test_strict_slashes_redirect_is_308(mod: t.Any) -> None:
+    url_map = mod.Map([mod.Rule("/dir/", endpoint="d")])
+    with pytest.raises(wz.RequestRedirect) as e:
+        url_map.bind("h", query_args="a=1").match("/dir")
+    assert e.value.code == 308
+    assert e.value.new_url == "http://h/dir/?a=1"
+
+
+def test_merge_slashes(mod: t.Any) -> None:
+    url_map = mod.Map([mod.Rule("/a/b", endpoint="ab")])
+    with pytest.raises(wz.RequestRedirect) as e:
+        url_map.bind("h").match("/a//b")
+    assert e.value.new_url == "http://h/a/b"
+    url_map.merge_slashes = False
+    url_map.add(mod.Rule("/c", endpoint="c"))
+    with pytest.raises(NotFound):
+        url_map.bind("h").match("/a//b")
+
+
+def test_defaults_redirect_to_and_build_only(mod: t.Any) -> None:
+    url_map = mod.Map(
+        [
+            mod.Rule("/page/", endpoint="page", defaults={"n": 1}),
+            mod.Rule("/page/<int:n>", endpoint="page"),
+            mod.Rule("/old/<int:n>", redirect_to="/page/<n>"),
+            mod.Rule("/fn/<int:n>", redirect_to=lambda _a, n: f"/page/{n + 1}"),
+            mod.Rule("/ext", endpoint="ext", build_only=True),
+        ]
+    )
+    a = url_map.bind("h")
+    assert a.match("/page/") == ("page", {"n": 1})
+    with pytest.raises(wz.RequestRedirect) as e:
+        a.match("/page/1")
+    assert e.value.new_url == "http://h/page/"
+    with pytest.raises(wz.RequestRedirect) as e:
+        a.match("/old/4")
+    assert e.value.new_url == "http://h/page/4"
+    with pytest.raises(wz.RequestRedirect) as e:
+        a.match("/fn/4")
+    assert e.value.new_url == "http://h/page/5"
+    with pytest.raises(NotFound):
+        a.match("/ext")
+    assert a.build("ext") == "/ext"
+    assert a.build("page", {"n": 1}) == "/page/"
+    assert a.build("page", {"n": 2}) == "/page/2"
+
+
+def test_build_query_anchor_scheme_and_multidict(mod: t.Any) -> None:
+    url_map = mod.Map([mod.Rule("/u/<name>", endpoint="u")])
+    a = url_map.bind("example.org", "/app")
+    values = MultiDict([("name", "ä b"), ("tag", "x"), ("tag", "y&z")])
+    assert a.build("u", values) == "/app/u/%C3%A4%20b?tag=x&tag=y%26z"
+    assert (
+        a.build("u", {"name": "n"}, force_external=True, url_scheme="https")
+        == "https://example.org/app/u/n"
+    )
+    assert a.build("u", {"name": "n", "q": None}) == "/app/u/n"
+    with pytest.raises(wz.BuildError):
+        a.build("u", {})
+    with pytest.raises(wz.BuildError):
+        a.build("missing")
+
+
+def test_converter_map_options(mod: t.Any) -> None:
+    url_map = mod.Map(strict_slashes=False, default_subdomain="www")
+    url_map.add(mod.Rule("/s/", endpoint="s"))
+    assert url_map.converters["int"] is wz.IntegerConverter
+    assert url_map.default_subdomain == "www"
+    assert url_map.bind("h", subdomain="www").match("/s") == ("s", {})
+
+
+def test_websocket_rules(mod: t.Any) -> None:
+    url_map = mod.Map([mod.Rule("/ws", endpoint="ws", websocket=True)])
+    assert url_map.bind("h", url_scheme="ws").match("/ws") == ("ws", {})
+    with pytest.raises(wz.WebsocketMismatch):
+        url_map.bind("h").match("/ws")
+    assert url_map.bind("h").build("ws") == "ws://h/ws"
+
+
+class TwoLetters(wz.BaseConverter):
+    """A converter written in Python: its regex runs in Rust, its
+    to_python and to_url are called back."""
+
+    regex = "[a-z]{2}"
+    weight = 80
+
+    def to_python(self, value: str) -> str:
+        if value == "zz":
+            raise wz.ValidationError()
+        return value.upper()
+
+    def to_url(self, value: str) -> str:
+        return value.lower()
+
+
+class Rest(wz.BaseConverter):
+    regex = "[a-z/]+"
+    part_isolating = False
+
+
+def test_custom_converters(mod: t.Any) -> None:
+    url_map = mod.Map(
+        [
+            mod.Rule("/c/<two:code>", endpoint="code"),
+            mod.Rule("/c/<name>", endpoint="name"),
+            mod.Rule("/r/<rest:tail>/end", endpoint="rest"),
+        ],
+        converters={"two": TwoLetters, "rest": Rest},
+    )
+    a = url_map.bind("h")
+    assert a.match("/c/ab") == ("code", {"code": "AB"})
+    # A ValidationError from to_python ends the match with a 404.
+    with pytest.raises(NotFound):
+        a.match("/c/zz")
+    assert a.match("/c/abc") == ("name", {"name": "abc"})
+    assert a.match("/r/a/b/end") == ("rest", {"tail": "a/b"})
+    assert a.build("code", {"code": "XY"}) == "/c/xy"
+
+
+# Paths as a WSGI server hands them over: latin-1 code points for bytes.
+BAD_PATHS = [
+    "/%",
+    "/%zz/%4",
+    "/a%00b",
+    "/\x00",
+    "/\xff\xfe",
+    "/\xc3(",
+    "/" + "a" * 65536,
+    "/" + "%ff" * 20000,
+    "/" + "/" * 5000,
+    "/a/" + "x/" * 10000,
+]
+
+
+@pytest.mark.parametrize("path", BAD_PATHS, ids=range(len(BAD_PATHS)))
+def test_bad_paths_give_404_or_redirect(path: str) -> None:
+    url_map = rs.Map(
+        [
+            rs.Rule("/", endpoint="root"),
+            rs.Rule("/a/", endpoint="a"),
+            rs.Rule("/a/<path:rest>", endpoint="rest"),
+            rs.Rule("/<int:n>", endpoint="n"),
+        ]
+    )
+    environ = create_environ()
+    environ["PATH_INFO"] = path
+    adapter = url_map.bind_to_environ(environ)
+    try:
+        adapter.match()
+    except (NotFound, wz.RequestRedirect):
+        pass
+    except HTTPException as e:  # pragma: no cover - the failure message
+        pytest.fail(f"{type(e).__name__} for a bad path")
+
+
+def test_bad_paths_agree_with_werkzeug() -> None:
+    def make(module: t.Any) -> t.Any:
+        rules = [module.Rule("/a/<path:rest>", endpoint="r")]
+        return module.Map([*rules, module.Rule("/", endpoint="x")])
+
+    theirs, ours = make(wz), make(rs)
+    for path in BAD_PATHS:
+        environ = create_environ()
+        environ["PATH_INFO"] = path
+        results = []
+        for url_map in (theirs, ours):
+            try:
+                results.append(url_map.bind_to_environ(environ).match())
+            except HTTPException as e:
+                results.append(type(e).__name__)
+        assert results[0] == results[1], path[:40]
