@@ -41,6 +41,6 @@ bench: build  ## router benchmarks against Werkzeug, and the shared WSGI bench a
 	cd ../shared/bench && $(CURDIR)/$(PY) wsgi-bench --micro
 
 conformance: build  ## Flask 3.1.3's own test suite against flaskrs
-	$(PY) ../shared/conformance/flask-suite --python $(PY) --install-deps
+	$(PY) ../shared/conformance/flask-suite --python $(CURDIR)/$(PY) --install-deps
 
 .PHONY: help venv build serve lint test bench conformance
