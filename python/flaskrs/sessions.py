@@ -1,0 +1,390 @@
+"""Sessions.
+
+This module holds the session types (what ``flaskrs.session`` is), the
+:class:`SessionInterface` an application uses to load and store sessions, and
+the default :class:`SecureCookieSessionInterface`, which keeps the whole
+session in a signed cookie. Those cookies are byte-for-byte the ones Flask
+writes, so an app can move between the two without logging anybody out.
+
+For server-side storage, assign an instance of your own
+:class:`SessionInterface` subclass to ``app.session_interface``.
+"""
+
+from __future__ import annotations
+
+import collections.abc as c
+import hashlib
+import typing as t
+from datetime import datetime
+from datetime import timezone
+
+from itsdangerous import BadData
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.datastructures import CallbackDict
+
+from .json.tag import TaggedJSONSerializer
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .app import Flask
+    from .wrappers import Request
+    from .wrappers import Response
+
+# Where a session records that it should outlive the browser session.
+_PERMANENT_KEY = "_permanent"
+
+
+class SessionMixin(c.MutableMapping[str, t.Any]):
+    """State that every session object carries besides its contents.
+
+    The request context turns :attr:`accessed` on when the session is used,
+    and the session interface consults :attr:`modified` and :attr:`accessed`
+    when deciding on the cookie and the ``Vary: Cookie`` header.
+    """
+
+    #: ``True`` for a session created during this request rather than loaded.
+    #: The cookie interface never sets it; other interfaces are free to.
+    new = False
+
+    #: Whether the contents changed. Mappings that cannot notice changes keep
+    #: this ``True`` so they are always stored. Mutating a value in place
+    #: (``session["cart"].append(item)``) goes unnoticed even by those that
+    #: can; set it to ``True`` yourself afterwards.
+    modified = True
+
+    #: Whether the session was looked at or changed during the request, which
+    #: makes the response depend on the ``Cookie`` header.
+    accessed = False
+
+    def _get_permanent(self) -> bool:
+        return self.get(_PERMANENT_KEY, False)
+
+    def _set_permanent(self, value: bool) -> None:
+        self[_PERMANENT_KEY] = bool(value)
+
+    permanent = property(
+        _get_permanent,
+        _set_permanent,
+        doc="Whether the session lasts beyond the browser session (for"
+        " ``PERMANENT_SESSION_LIFETIME``). Kept inside the session itself,"
+        " under the ``_permanent`` key.",
+    )
+    del _get_permanent, _set_permanent
+
+
+def _note_change(session: SecureCookieSession) -> None:
+    # The on_update hook of every SecureCookieSession: one shared function
+    # instead of a fresh closure per session.
+    session.modified = True
+
+
+class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
+    """The session of the cookie interface: a dict that turns
+    :attr:`modified` on whenever one of its own methods changes it."""
+
+    #: Becomes ``True`` through any change made with the dict's methods.
+    modified = False
+
+    def __init__(self, initial: c.Mapping[str, t.Any] | None = None) -> None:
+        super().__init__(initial, _note_change)
+
+
+_NO_SECRET_KEY = (
+    "The session is unavailable because no secret "
+    "key was set.  Set the secret_key on the "
+    "application to something unique and secret."
+)
+
+
+def _refuse_change(self: NullSession, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+    raise RuntimeError(_NO_SECRET_KEY)
+
+
+class NullSession(SecureCookieSession):
+    """Stand-in session for apps that cannot have sessions (no secret key).
+
+    Reading it is fine and always finds it empty; every attempt to change it
+    raises :exc:`RuntimeError` explaining what configuration is missing.
+    """
+
+    __setitem__ = _refuse_change
+    __delitem__ = _refuse_change
+    clear = _refuse_change
+    pop = _refuse_change
+    popitem = _refuse_change
+    update = _refuse_change
+    setdefault = _refuse_change
+
+
+class SessionInterface:
+    """The contract between an application and its session storage.
+
+    At the start of a request the app calls :meth:`open_session`; a ``None``
+    result means sessions are not possible, and the app falls back to
+    :meth:`make_null_session`. At the end it calls :meth:`save_session` with
+    the response, except for null sessions. A browser may send several
+    requests at once, so both methods can run in parallel for one session and
+    must be thread-safe.
+
+    The ``get_cookie_*`` methods report the ``SESSION_COOKIE_*`` settings.
+    Override them to decide cookie options in code, per app or per request.
+    """
+
+    #: The class :meth:`make_null_session` instantiates.
+    null_session_class = NullSession
+
+    #: Tells other code that sessions are pickled, and may therefore hold
+    #: arbitrary Python objects.
+    pickle_based = False
+
+    def make_null_session(self, app: Flask) -> NullSession:
+        """Create the session used when :meth:`open_session` gives
+        ``None``, by instantiating :attr:`null_session_class`."""
+        return self.null_session_class()
+
+    def is_null_session(self, obj: object) -> bool:
+        """Return whether ``obj`` is a null session (those are never
+        saved)."""
+        return isinstance(obj, self.null_session_class)
+
+    def get_cookie_name(self, app: Flask) -> str:
+        """Name of the session cookie, ``SESSION_COOKIE_NAME``."""
+        return app.config["SESSION_COOKIE_NAME"]
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        """``Domain`` attribute, ``SESSION_COOKIE_DOMAIN``. With ``None``
+        the browser sends the cookie back to this exact host only."""
+        return app.config["SESSION_COOKIE_DOMAIN"]
+
+    def get_cookie_path(self, app: Flask) -> str:
+        """``Path`` attribute: ``SESSION_COOKIE_PATH`` if set, otherwise
+        ``APPLICATION_ROOT``."""
+        config = app.config
+        return config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"]
+
+    def get_cookie_httponly(self, app: Flask) -> bool:
+        """``HttpOnly`` flag, ``SESSION_COOKIE_HTTPONLY``."""
+        return app.config["SESSION_COOKIE_HTTPONLY"]
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """``Secure`` flag, ``SESSION_COOKIE_SECURE``."""
+        return app.config["SESSION_COOKIE_SECURE"]
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        """``SameSite`` attribute, ``SESSION_COOKIE_SAMESITE``."""
+        return app.config["SESSION_COOKIE_SAMESITE"]
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        """``Partitioned`` flag (CHIPS), ``SESSION_COOKIE_PARTITIONED``."""
+        return app.config["SESSION_COOKIE_PARTITIONED"]
+
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
+        """Expiry date for the cookie: ``PERMANENT_SESSION_LIFETIME`` from
+        now for a permanent session; ``None``, meaning "when the browser
+        closes", for any other."""
+        if not session.permanent:
+            return None
+
+        return datetime.now(timezone.utc) + app.permanent_session_lifetime
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        """Return whether the response must carry the cookie: yes if the
+        session changed, and also for a permanent one when
+        ``SESSION_REFRESH_EACH_REQUEST`` wants its expiry renewed on every
+        response."""
+        if session.modified:
+            return True
+
+        return bool(session.permanent) and app.config["SESSION_REFRESH_EACH_REQUEST"]
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        """Return the session belonging to ``request``; called as the
+        request starts.
+
+        ``None`` signals that sessions are unavailable (for example with no
+        secret key), in which case the app uses :meth:`make_null_session`.
+        """
+        raise NotImplementedError()
+
+    def save_session(
+        self, app: Flask, session: SessionMixin, response: Response
+    ) -> None:
+        """Store ``session`` and give ``response`` what the next request
+        needs to find it (typically a cookie). Null sessions are not
+        passed here."""
+        raise NotImplementedError()
+
+
+# The cookie attributes shared by setting and deleting the session cookie,
+# paired with the SessionInterface methods that supply them.
+_COOKIE_ATTRIBUTES = (
+    ("domain", "get_cookie_domain"),
+    ("path", "get_cookie_path"),
+    ("secure", "get_cookie_secure"),
+    ("partitioned", "get_cookie_partitioned"),
+    ("samesite", "get_cookie_samesite"),
+    ("httponly", "get_cookie_httponly"),
+)
+
+
+def _sha1_when_called(string: bytes = b"") -> t.Any:
+    # Resolving hashlib.sha1 only when a signature is computed keeps systems
+    # that restrict SHA-1 (FIPS mode) from failing at import: only apps that
+    # really sign cookies with it are affected.
+    return hashlib.sha1(string)
+
+
+#: The serializer behind the default session cookie; one instance for all
+#: apps.
+session_json_serializer = TaggedJSONSerializer()
+
+
+class SecureCookieSessionInterface(SessionInterface):
+    """Sessions stored in the cookie itself, as tagged JSON signed by
+    :mod:`itsdangerous` with ``SECRET_KEY`` (keys in ``SECRET_KEY_FALLBACKS``
+    are accepted when reading). A signature older than
+    ``PERMANENT_SESSION_LIFETIME`` is rejected, permanent session or not.
+    """
+
+    #: Mixed into key derivation, so that values signed with the same secret
+    #: key for another purpose are never accepted as sessions.
+    salt = "cookie-session"
+
+    #: Hash of the signature. SHA-1, as existing cookies were made with it.
+    digest_method = staticmethod(_sha1_when_called)
+
+    #: How itsdangerous derives the signing key from the secret key.
+    key_derivation = "hmac"
+
+    #: Converts the session to a string and back. Register tags on it, or
+    #: replace it, to allow more types in sessions.
+    serializer = session_json_serializer
+
+    #: The type of session :meth:`open_session` produces.
+    session_class = SecureCookieSession
+
+    # Memo of get_signing_serializer for this instance: the inputs it was built
+    # from and the result. Building one costs more than checking the inputs,
+    # and it is needed twice in most requests.
+    _signer_memo: tuple[tuple[t.Any, ...], URLSafeTimedSerializer] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Return the :class:`~itsdangerous.URLSafeTimedSerializer` that
+        signs and checks ``app``'s session cookies, or ``None`` if the app has
+        no secret key, which makes sessions unavailable.
+
+        New signatures use ``SECRET_KEY``. Checking tries ``SECRET_KEY`` and
+        then ``SECRET_KEY_FALLBACKS`` from last to first.
+        """
+        secret_key = app.secret_key
+
+        if not secret_key:
+            return None
+
+        fallbacks = tuple(app.config["SECRET_KEY_FALLBACKS"] or ())
+        inputs = (
+            secret_key,
+            fallbacks,
+            self.salt,
+            self.key_derivation,
+            self.digest_method,
+            self.serializer,
+        )
+        memo = self._signer_memo
+
+        if memo is None or memo[0] != inputs:
+            # itsdangerous signs with the last key of the list and verifies
+            # with all of them, last first.
+            signer = URLSafeTimedSerializer(
+                [*fallbacks, secret_key],
+                salt=self.salt,
+                serializer=self.serializer,
+                signer_kwargs={
+                    "key_derivation": self.key_derivation,
+                    "digest_method": self.digest_method,
+                },
+            )
+            memo = self._signer_memo = (inputs, signer)
+
+        return memo[1]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Restore the session from the request's cookie.
+
+        Without a secret key this gives ``None``. A cookie that is absent,
+        wrongly signed, expired or unreadable gives a new, empty session.
+        """
+        signer = self.get_signing_serializer(app)
+
+        if signer is None:
+            return None
+
+        contents = self._read_cookie(app, signer, request)
+        return (
+            self.session_class() if contents is None else self.session_class(contents)
+        )
+
+    def _read_cookie(
+        self, app: Flask, signer: URLSafeTimedSerializer, request: Request
+    ) -> t.Any:
+        # The verified contents of the session cookie, or None when there is
+        # nothing usable in it.
+        token = request.cookies.get(self.get_cookie_name(app))
+
+        if not token:
+            return None
+
+        lifetime = app.permanent_session_lifetime
+
+        try:
+            return signer.loads(token, max_age=int(lifetime.total_seconds()))
+        except BadData:
+            # Any BadData, not only a bad signature: a properly signed cookie
+            # that no longer decodes (its tag was unregistered, say) costs the
+            # user the session but does not break all their requests.
+            return None
+
+    def save_session(
+        self, app: Flask, session: SessionMixin, response: Response
+    ) -> None:
+        """Put the session into the response's cookie.
+
+        Emptying a session deletes its cookie; an unchanged session is only
+        sent again when :meth:`should_set_cookie` asks for it. ``Vary:
+        Cookie`` is added whenever the session was used or its cookie is
+        written or deleted, so shared caches never serve one visitor's page
+        to another.
+        """
+        if session.accessed:
+            response.vary.add("Cookie")
+
+        if session:
+            if not self.should_set_cookie(app, session):
+                return
+
+            token = self._sign(app, session)
+            response.set_cookie(
+                self.get_cookie_name(app),
+                token,
+                expires=self.get_expiration_time(app, session),
+                **self._cookie_attributes(app),
+            )
+        elif session.modified:
+            # It held data before this request and was cleared.
+            response.delete_cookie(
+                self.get_cookie_name(app), **self._cookie_attributes(app)
+            )
+        else:
+            # Empty and untouched: no cookie to send and none to remove.
+            return
+
+        response.vary.add("Cookie")
+
+    def _cookie_attributes(self, app: Flask) -> dict[str, t.Any]:
+        return {
+            option: getattr(self, getter)(app) for option, getter in _COOKIE_ATTRIBUTES
+        }
+
+    def _sign(self, app: Flask, session: SessionMixin) -> str:
+        signer = self.get_signing_serializer(app)
+        assert signer is not None, "save_session is not called without a secret key"
+        return signer.dumps(dict(session))
