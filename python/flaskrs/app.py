@@ -1,0 +1,992 @@
+"""``Flask``, the WSGI application: the sans-IO ``App`` plus the request
+cycle.
+
+The request path is kept lean: hooks, signals and the session cost nothing
+while none are registered or used, the URL map is bound and matched once
+per request, and yet every stage is still a method reached through
+``self`` so subclasses and extensions can override it.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import os
+import sys
+import typing as t
+from contextlib import closing
+from datetime import timedelta
+from functools import lru_cache
+from inspect import iscoroutinefunction
+from types import FunctionType
+from types import TracebackType
+from urllib.parse import quote as _url_quote
+
+from werkzeug.datastructures import Headers
+from werkzeug.datastructures import ImmutableDict
+from werkzeug.exceptions import BadRequestKeyError
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import InternalServerError
+from werkzeug.routing import BuildError
+from werkzeug.routing import MapAdapter
+from werkzeug.routing import RequestRedirect
+from werkzeug.routing import RoutingException
+from werkzeug.serving import is_running_from_reloader
+from werkzeug.utils import cached_property
+from werkzeug.utils import redirect as _wz_redirect
+from werkzeug.wrappers import Response as BaseResponse
+
+from . import typing as ft
+from .ctx import AppContext
+from .ctx import RequestContext
+from .globals import _cv_app
+from .globals import _cv_request
+from .globals import g
+from .globals import request
+from .globals import session
+from .helpers import _LazyClassAttribute
+from .helpers import get_debug_flag
+from .helpers import get_flashed_messages
+from .helpers import get_load_dotenv
+from .helpers import send_from_directory
+from .sansio.app import _make_timedelta as _make_timedelta
+from .sansio.app import App
+from .sansio.scaffold import _sentinel
+from .signals import appcontext_tearing_down
+from .signals import got_request_exception
+from .signals import request_finished
+from .signals import request_started
+from .signals import request_tearing_down
+from .wrappers import _FAST_RESPONSE
+from .wrappers import Request
+from .wrappers import Response
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIEnvironment
+    from click import Group
+
+    from .sessions import SessionInterface
+    from .templating import Environment
+    from .testing import FlaskClient
+    from .testing import FlaskCliRunner
+
+
+def _config_defaults() -> ImmutableDict[str, t.Any]:
+    """``Flask.default_config``, assembled by topic."""
+    modes = dict(
+        DEBUG=None,
+        TESTING=False,
+        PROPAGATE_EXCEPTIONS=None,
+        TRAP_BAD_REQUEST_ERRORS=None,
+        TRAP_HTTP_EXCEPTIONS=False,
+        EXPLAIN_TEMPLATE_LOADING=False,
+        TEMPLATES_AUTO_RELOAD=None,
+    )
+    signing = dict(SECRET_KEY=None, SECRET_KEY_FALLBACKS=None)
+    cookie = {
+        f"SESSION_COOKIE_{key}": value
+        for key, value in dict(
+            NAME="session",
+            DOMAIN=None,
+            PATH=None,
+            HTTPONLY=True,
+            SECURE=False,
+            PARTITIONED=False,
+            SAMESITE=None,
+        ).items()
+    }
+    sessions = dict(
+        PERMANENT_SESSION_LIFETIME=timedelta(days=31),
+        SESSION_REFRESH_EACH_REQUEST=True,
+        MAX_COOKIE_SIZE=4093,
+    )
+    urls = dict(
+        SERVER_NAME=None,
+        APPLICATION_ROOT="/",
+        PREFERRED_URL_SCHEME="http",
+        TRUSTED_HOSTS=None,
+        PROVIDE_AUTOMATIC_OPTIONS=True,
+    )
+    limits = dict(
+        MAX_CONTENT_LENGTH=None,
+        MAX_FORM_MEMORY_SIZE=500_000,
+        MAX_FORM_PARTS=1_000,
+    )
+    files = dict(USE_X_SENDFILE=False, SEND_FILE_MAX_AGE_DEFAULT=None)
+    return ImmutableDict(
+        {**modes, **signing, **cookie, **sessions, **urls, **limits, **files}
+    )
+
+
+_CO_COROUTINE = 0x0080  # inspect.CO_COROUTINE
+
+# The HTTP error fast path reproduces these Werkzeug 3.1 methods (checked by
+# the names they use, as in wrappers.py).
+_FAST_HTTP_ERRORS = (
+    _FAST_RESPONSE
+    and set(HTTPException.get_response.__code__.co_names)
+    == {
+        "Response",
+        "_get_environ",
+        "code",
+        "get_body",
+        "get_headers",
+        "response",
+        "wrappers.response",
+    }
+    and set(HTTPException.__call__.__code__.co_names) == {"get_response"}
+)
+
+# Statuses and headers that Werkzeug's WSGI call changes.
+_SPECIAL_STATUS = frozenset({204, 304})
+_HEADERS_CHANGED_BY_WSGI = frozenset({"location", "content-location", "content-length"})
+
+_BAD_RETURN = (
+    "The view function did not return a valid response. The return type"
+    " must be a string, dict, list, tuple with headers or status,"
+    " Response instance, or WSGI callable, but it was a {}."
+)
+_BAD_TUPLE = (
+    "The view function did not return a valid response tuple. The tuple"
+    " must have the form (body, status, headers), (body, status), or"
+    " (body, headers)."
+)
+_NO_RETURN = (
+    "The view function for {!r} did not return a valid response. The"
+    " function either returned None or ended without a return statement."
+)
+_NO_SERVER_NAME = (
+    "Unable to build URLs outside an active request without 'SERVER_NAME'"
+    " configured. Also configure 'APPLICATION_ROOT' and"
+    " 'PREFERRED_URL_SCHEME' as needed."
+)
+_RUN_UNDER_CLI = (
+    " * Ignoring a call to 'app.run()' that would block the current 'flask'"
+    " CLI command.\n   Only call 'app.run()' in an 'if __name__ =="
+    ' "__main__"\' guard.'
+)
+# Template globals that are the same for every app. ``request``,
+# ``session`` and ``g`` are proxies, so each render sees its own request's.
+_TEMPLATE_PROXIES = {
+    "get_flashed_messages": get_flashed_messages,
+    "request": request,
+    "session": session,
+    "g": g,
+}
+# Characters left as they are in a URL fragment.
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+# Things a two-item view tuple may carry as its second item, meaning
+# headers rather than a status.
+_HEADER_LIKE = (Headers, dict, tuple, list)
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READ_MODES = frozenset({"r", "rt", "rb"})
+
+
+@lru_cache(maxsize=256)
+def _default_error_body(code: int, description: str | None) -> bytes:
+    """The HTML page Werkzeug makes for an HTTP error, encoded; kept
+    because every 404 of an app has the same one."""
+    exc = HTTPException(description)
+    exc.code = code
+    return exc.get_body().encode()
+
+
+@lru_cache(maxsize=256)
+def _redirect_page(location: str) -> bytes:
+    """The body of Werkzeug's redirect response to ``location``."""
+    return _wz_redirect(location).get_data()
+
+
+def _asgiref_converter() -> t.Callable[..., t.Any]:
+    try:
+        from asgiref.sync import async_to_sync
+    except ImportError:
+        raise RuntimeError(
+            "Install Flask with the 'async' extra in order to use async views."
+        ) from None
+    return async_to_sync
+
+
+def _split_view_tuple(rv: tuple[t.Any, ...]) -> tuple[t.Any, t.Any, t.Any]:
+    """``(body, status, headers)`` from a view's tuple return value."""
+    if len(rv) == 3:
+        return rv  # type: ignore[return-value]
+    if len(rv) != 2:
+        raise TypeError(_BAD_TUPLE)
+    body, extra = rv
+    if isinstance(extra, _HEADER_LIKE):
+        return body, None, extra
+    return body, extra, None
+
+
+def _outside_in(
+    registry: dict[t.Any, list[t.Any]], blueprints: t.Sequence[str]
+) -> t.Iterator[t.Any]:
+    """The callables of ``registry`` for the app, then for each blueprint
+    from the outermost to the innermost, each list in order."""
+    for owner in (None, *reversed(blueprints)):
+        if owner in registry:
+            yield from registry[owner]
+
+
+def _inside_out(
+    registry: dict[t.Any, list[t.Any]], blueprints: t.Sequence[str]
+) -> t.Iterator[t.Any]:
+    """The reverse of ``_outside_in``: innermost blueprint first, the app
+    last, each list backwards."""
+    for owner in (*blueprints, None):
+        if owner in registry:
+            yield from reversed(registry[owner])
+
+
+class Flask(App):
+    """A WSGI application. Make one with the import name of its module or
+    package (``Flask(__name__)``), attach views with ``route``, and hand it
+    to any WSGI server."""
+
+    default_config = _config_defaults()
+
+    request_class: type[Request] = Request
+
+    response_class: type[Response] = Response
+
+    #: The session interface; Flask's signed cookie by default, made when
+    #: first used.
+    session_interface: SessionInterface = _LazyClassAttribute(  # type: ignore[assignment]
+        ".sessions", "SecureCookieSessionInterface", instantiate=True
+    )
+
+    #: ``(session interface, may its session open lazily)``, remembered
+    #: per app by ``_session_is_lazy``.
+    _lazy_session_for: tuple[t.Any, bool] | None = None
+
+    @cached_property
+    def cli(self) -> Group:  # type: ignore[override]
+        """The app's click command group (``flask`` sub-commands), built on
+        first access."""
+        from .cli import AppGroup
+
+        group = AppGroup()
+        group.name = self.name
+        return group
+
+    # Files -----------------------------------------------------------------
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """Cache lifetime, in seconds, for files sent by ``send_file``:
+        ``SEND_FILE_MAX_AGE_DEFAULT`` of the current app. ``None`` (the
+        default) leaves browsers to revalidate conditionally."""
+        configured = _cv_app.get().app.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        if isinstance(configured, timedelta):
+            return int(configured.total_seconds())
+        return configured  # type: ignore[no-any-return]
+
+    def send_static_file(self, filename: str) -> Response:
+        """Serve ``filename`` from ``static_folder`` (the static route's
+        view)."""
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static_files.")
+        # Asked per file, so subclasses can vary it.
+        return send_from_directory(
+            t.cast(str, self.static_folder),
+            filename,
+            max_age=self.get_send_file_max_age(filename),
+        )
+
+    @staticmethod
+    def _open_under(
+        folder: str, resource: str, mode: str, encoding: str | None
+    ) -> t.IO[t.AnyStr]:
+        path = os.path.join(folder, resource)
+        if "b" in mode:
+            return open(path, mode)  # noqa: SIM115
+        return open(path, mode, encoding=encoding)  # noqa: SIM115
+
+    def open_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = None
+    ) -> t.IO[t.AnyStr]:
+        """Open ``resource`` (relative to ``root_path``) for reading."""
+        if mode not in _READ_MODES:
+            raise ValueError("Resources can only be opened for reading.")
+        return self._open_under(self.root_path, resource, mode, encoding)
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.AnyStr]:
+        """Open ``resource`` relative to ``instance_path``; writing is
+        allowed here."""
+        return self._open_under(self.instance_path, resource, mode, encoding)
+
+    def redirect(self, location: str, code: int = 302) -> BaseResponse:
+        """A redirect response made with the app's response class."""
+        if (
+            self.response_class is Response
+            and type(location) is str
+            and location.isprintable()
+            and _FAST_RESPONSE
+        ):
+            # Werkzeug's response, with the page (which escapes the
+            # location) made once per location.
+            rv = Response(_redirect_page(location), code, mimetype="text/html")
+            rv.headers._list.append(("Location", location))
+            return rv
+        return super().redirect(location, code)
+
+    # Templates ---------------------------------------------------------------
+
+    def create_jinja_environment(self) -> Environment:
+        """Build the Jinja environment from ``jinja_options`` and install
+        the globals templates rely on."""
+        options = dict(self.jinja_options)
+        options.setdefault("autoescape", self.select_jinja_autoescape)
+        if "auto_reload" not in options:
+            reload_setting = self.config["TEMPLATES_AUTO_RELOAD"]
+            options["auto_reload"] = (
+                self.debug if reload_setting is None else reload_setting
+            )
+        env = self.jinja_environment(self, **options)
+        env.globals.update(_TEMPLATE_PROXIES, url_for=self.url_for, config=self.config)
+        env.policies["json.dumps_function"] = self.json.dumps
+        return env
+
+    def update_template_context(self, context: dict[str, t.Any]) -> None:
+        """Fill ``context`` from the context processors of the app and of
+        the current request's blueprints, without overriding what the
+        caller passed."""
+        req_ctx = _cv_request.get(None)
+        blueprints = req_ctx.request.blueprints if req_ctx is not None else ()
+        given = dict(context)
+        for processor in _outside_in(self.template_context_processors, blueprints):
+            context.update(self.ensure_sync(processor)())
+        context.update(given)
+
+    def make_shell_context(self) -> dict[str, t.Any]:
+        """The ``flask shell`` namespace: ``app``, ``g``, then whatever the
+        shell context processors contribute."""
+        namespace: dict[str, t.Any] = {"app": self, "g": g}
+        for contribute in self.shell_context_processors:
+            namespace.update(contribute())
+        return namespace
+
+    # Routing -------------------------------------------------------------
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """Bind the URL map. With a request, to its environ; without, to
+        ``SERVER_NAME``/``APPLICATION_ROOT``/``PREFERRED_URL_SCHEME``, or
+        ``None`` if ``SERVER_NAME`` is unset."""
+        config = self.config
+        url_map = self.url_map
+        if request is None:
+            if config["SERVER_NAME"] is None:
+                return None
+            return url_map.bind(
+                config["SERVER_NAME"],
+                script_name=config["APPLICATION_ROOT"],
+                url_scheme=config["PREFERRED_URL_SCHEME"],
+            )
+
+        allowed_hosts = config["TRUSTED_HOSTS"]
+        if allowed_hosts is not None:
+            request.trusted_hosts = allowed_hosts
+            # Reading ``host`` validates it: a bad one fails here, as a
+            # routing error.
+            request.host  # noqa: B018
+
+        if url_map.host_matching:
+            # Rules match the whole host; SERVER_NAME is irrelevant.
+            return url_map.bind_to_environ(
+                request.environ, server_name=None, subdomain=None
+            )
+        # Without subdomain matching every host gets the default
+        # subdomain's rules.
+        subdomain = (
+            None if self.subdomain_matching else (url_map.default_subdomain or "")
+        )
+        return url_map.bind_to_environ(
+            request.environ, server_name=config["SERVER_NAME"], subdomain=subdomain
+        )
+
+    def raise_routing_exception(self, request: Request) -> t.NoReturn:
+        """Raise the routing error recorded on ``request``. In debug mode a
+        redirect that a browser would follow without the form body becomes
+        an explanatory error instead."""
+        failure = request.routing_exception
+        drops_body = (
+            self.debug
+            and isinstance(failure, RequestRedirect)
+            and failure.code not in (307, 308)
+            and request.method not in _SAFE_METHODS
+        )
+        if not drops_body:
+            raise failure  # type: ignore[misc]
+        from .debughelpers import FormDataRoutingRedirect
+
+        raise FormDataRoutingRedirect(request)
+
+    # Development server and testing ----------------------------------------
+
+    def _dev_server_address(
+        self, host: str | None, port: int | None
+    ) -> tuple[str, int]:
+        """Host and port for ``run``: the arguments, else those of
+        ``SERVER_NAME``, else ``127.0.0.1:5000``."""
+        named_host, _, named_port = (self.config.get("SERVER_NAME") or "").partition(
+            ":"
+        )
+        host = host or named_host or "127.0.0.1"
+        if port or port == 0:
+            return host, int(port)  # type: ignore[arg-type]
+        return host, int(named_port) if named_port else 5000
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        load_dotenv: bool = True,
+        **options: t.Any,
+    ) -> None:
+        """Serve the app on Werkzeug's development server; never use it in
+        production. Does nothing under ``flask run``, which already serves
+        the app."""
+        if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+            if not is_running_from_reloader():
+                import click
+
+                click.secho(_RUN_UNDER_CLI, fg="red")
+            return
+
+        from . import cli
+
+        dotenv_debug = False
+        if get_load_dotenv(load_dotenv):
+            cli.load_dotenv()
+            dotenv_debug = "FLASK_DEBUG" in os.environ
+        # Precedence: the argument, then FLASK_DEBUG (it may come from the
+        # dotenv files just loaded), then what the app had.
+        if debug is not None:
+            self.debug = bool(debug)
+        elif dotenv_debug:
+            self.debug = get_debug_flag()
+
+        bind_host, bind_port = self._dev_server_address(host, port)
+        for key in ("use_reloader", "use_debugger"):
+            options.setdefault(key, self.debug)
+        options.setdefault("threaded", True)
+        cli.show_server_banner(self.debug, self.name)
+
+        from werkzeug.serving import run_simple
+
+        try:
+            run_simple(bind_host, bind_port, self, **options)
+        finally:
+            # After a reload the app may be configured afresh.
+            self._got_first_request = False
+
+    def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> FlaskClient:
+        """A client that sends requests to the app without a server
+        (``test_client_class``, ``flaskrs.testing.FlaskClient`` by
+        default)."""
+        client_cls = self.test_client_class
+        if client_cls is None:
+            from .testing import FlaskClient as client_cls
+        return client_cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
+
+    def test_cli_runner(self, **kwargs: t.Any) -> FlaskCliRunner:
+        """A runner that invokes the app's CLI commands in tests."""
+        runner_cls = self.test_cli_runner_class
+        if runner_cls is None:
+            from .testing import FlaskCliRunner as runner_cls
+        return runner_cls(self, **kwargs)
+
+    # The request cycle ---------------------------------------------------
+
+    def _session_is_lazy(self) -> bool:
+        """Whether the session may be opened on first use and skipped when
+        unused: only with the default cookie interface, whose open and save
+        do nothing for a request without the cookie."""
+        interface = self.session_interface
+        cached = self._lazy_session_for
+        if cached is not None and cached[0] is interface:
+            return cached[1]
+        from .sessions import SecureCookieSessionInterface as Default
+
+        cls = type(interface)
+        lazy = (
+            isinstance(interface, Default)
+            and cls.open_session is Default.open_session
+            and cls.save_session is Default.save_session
+            and "open_session" not in vars(interface)
+            and "save_session" not in vars(interface)
+        )
+        self._lazy_session_for = (interface, lazy)
+        return lazy
+
+    def _current_blueprints(self) -> list[str]:
+        return _cv_request.get().request.blueprints
+
+    def handle_http_exception(
+        self, e: HTTPException
+    ) -> HTTPException | ft.ResponseReturnValue:
+        """Answer an HTTP exception with its registered handler, or with
+        the exception itself (which is a response). Code-less exceptions
+        and routing redirects bypass the handlers."""
+        if e.code is None or isinstance(e, RoutingException):
+            return e
+        handler = self._find_error_handler(e, self._current_blueprints())
+        return e if handler is None else self.ensure_sync(handler)(e)
+
+    def handle_user_exception(
+        self, e: Exception
+    ) -> HTTPException | ft.ResponseReturnValue:
+        """Answer an exception raised during dispatch: HTTP exceptions not
+        trapped go to ``handle_http_exception``; any other goes to its
+        handler, and propagates if it has none."""
+        if isinstance(e, BadRequestKeyError) and (
+            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            e.show_exception = True
+
+        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
+            return self.handle_http_exception(e)
+
+        handler = self._find_error_handler(e, self._current_blueprints())
+        if handler is not None:
+            return self.ensure_sync(handler)(e)  # type: ignore[no-any-return]
+        # This frame ends up in the traceback; dropping the local first
+        # avoids a frame <-> exception cycle that only the GC would free.
+        del e
+        raise
+
+    def _propagates_exceptions(self) -> bool:
+        setting = self.config["PROPAGATE_EXCEPTIONS"]
+        if setting is None:
+            return self.testing or self.debug
+        return setting  # type: ignore[no-any-return]
+
+    def handle_exception(self, e: Exception) -> Response:
+        """Last stop for an exception nothing handled. When exceptions
+        propagate (testing or debug mode) it is re-raised; otherwise it is
+        logged and the response is a 500, through the 500 handler if one is
+        registered."""
+        exc_info = sys.exc_info()
+        if got_request_exception.receivers:
+            got_request_exception.send(
+                self, _async_wrapper=self.ensure_sync, exception=e
+            )
+        if self._propagates_exceptions():
+            if exc_info[1] is not e:
+                raise e
+            # Still the active exception: a bare raise keeps its traceback.
+            raise
+
+        self.log_exception(exc_info)
+        wrapped = InternalServerError(original_exception=e)
+        handler = self._find_error_handler(wrapped, self._current_blueprints())
+        outcome: t.Any = (
+            wrapped if handler is None else self.ensure_sync(handler)(wrapped)
+        )
+        return self.finalize_request(outcome, from_error_handler=True)
+
+    def log_exception(
+        self,
+        exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
+    ) -> None:
+        """Record an unhandled exception on ``app.logger``."""
+        req = _cv_request.get().request
+        self.logger.error(f"Exception on {req.path} [{req.method}]", exc_info=exc_info)
+
+    def dispatch_request(self) -> ft.ResponseReturnValue:
+        """Run the view the URL matched and return its raw return value."""
+        req = _cv_request.get().request
+        if req.routing_exception is not None:
+            self.raise_routing_exception(req)
+        rule: t.Any = req.url_rule
+        # OPTIONS is answered for the view unless it opted out.
+        if req.method == "OPTIONS" and getattr(
+            rule, "provide_automatic_options", False
+        ):
+            return self.make_default_options_response()
+        view = self.view_functions[rule.endpoint]
+        return self.ensure_sync(view)(**req.view_args)  # type: ignore[no-any-return]
+
+    def full_dispatch_request(self) -> Response:
+        """The whole request: signals, before-request hooks, the view,
+        error handling, and the response with its after-request
+        processing."""
+        self._got_first_request = True
+        try:
+            if request_started.receivers:
+                request_started.send(self, _async_wrapper=self.ensure_sync)
+            early = self.preprocess_request()
+            outcome = self.dispatch_request() if early is None else early
+        except Exception as e:
+            outcome = self.handle_user_exception(e)
+        return self.finalize_request(outcome)
+
+    def finalize_request(
+        self,
+        rv: ft.ResponseReturnValue | HTTPException,
+        from_error_handler: bool = False,
+    ) -> Response:
+        """Turn ``rv`` into a response and post-process it. For an error
+        handler's response, a failure during post-processing is logged
+        and the response is sent regardless."""
+        response = self.make_response(rv)
+        try:
+            response = self.process_response(response)
+            if request_finished.receivers:
+                request_finished.send(
+                    self, _async_wrapper=self.ensure_sync, response=response
+                )
+        except Exception:
+            if from_error_handler:
+                self.logger.exception(
+                    "Request finalizing failed with an error while handling an error"
+                )
+            else:
+                raise
+        return response
+
+    def make_default_options_response(self) -> Response:
+        """The automatic ``OPTIONS`` answer: empty, with ``Allow`` listing
+        what the URL accepts."""
+        allowed = _cv_request.get().url_adapter.allowed_methods()  # type: ignore[union-attr]
+        response = self.response_class()
+        response.allow.update(allowed)
+        return response
+
+    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """``func``, or for a coroutine function a wrapper that runs it to
+        completion (views, hooks and handlers may be ``async def``)."""
+        # A plain function tells from its code flags; this runs for every
+        # hook and view, and inspect's check is several times slower.
+        if (
+            type(func) is FunctionType
+            and not func.__code__.co_flags & _CO_COROUTINE
+            and "_is_coroutine_marker" not in func.__dict__
+        ):
+            return func
+        return self.async_to_sync(func) if iscoroutinefunction(func) else func
+
+    def async_to_sync(
+        self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
+    ) -> t.Callable[..., t.Any]:
+        """Make a coroutine function callable synchronously, through
+        asgiref (installed by the ``async`` extra)."""
+        return _asgiref_converter()(func)  # type: ignore[no-any-return]
+
+    def url_for(
+        self,
+        /,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: t.Any,
+    ) -> str:
+        """The URL of ``endpoint`` with ``values`` (unknown ones go to the
+        query string). In a request, relative unless ``_external``;
+        outside one, absolute from ``SERVER_NAME``. A leading ``.`` names
+        an endpoint of the current blueprint."""
+        return self._url_for(endpoint, values, _anchor, _method, _scheme, _external)
+
+    # flaskrs.url_for calls _url_for directly while url_for is this one.
+    _stock_url_for = url_for
+
+    def _url_for(
+        self,
+        endpoint: str,
+        values: dict[str, t.Any],
+        _anchor: str | None,
+        _method: str | None,
+        _scheme: str | None,
+        _external: bool | None,
+    ) -> str:
+        # The body of url_for, which flaskrs.url_for calls directly (saving
+        # a repacking of the keyword arguments) unless url_for is replaced.
+        req_ctx = _cv_request.get(None)
+        if req_ctx is None:
+            app_ctx = _cv_app.get(None)
+            adapter = (
+                app_ctx.url_adapter
+                if app_ctx is not None
+                else self.create_url_adapter(None)
+            )
+            if adapter is None:
+                raise RuntimeError(_NO_SERVER_NAME)
+            # No request, no base URL: always absolute.
+            external = True if _external is None else _external
+        else:
+            adapter = req_ctx.url_adapter
+            if endpoint[:1] == ".":
+                current = req_ctx.request.blueprint
+                endpoint = endpoint[1:] if current is None else current + endpoint
+            # Asking for a scheme implies an absolute URL.
+            external = _scheme is not None if _external is None else _external
+
+        if _scheme is not None and not external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        if self.url_default_functions:
+            self.inject_url_defaults(endpoint, values)
+
+        try:
+            # MapAdapter.build(endpoint, values, method, force_external).
+            url = adapter.build(endpoint, values, _method, external, url_scheme=_scheme)  # type: ignore[union-attr]
+        except BuildError as failure:
+            # The fallback handlers see the special arguments among the
+            # values, with ``_external`` as resolved above.
+            extras = {"_anchor": _anchor, "_method": _method, "_scheme": _scheme}
+            values.update(extras, _external=external)
+            return self.handle_url_build_error(failure, endpoint, values)
+        if _anchor is not None:
+            url += "#" + _url_quote(_anchor, safe=_ANCHOR_SAFE)
+        return url
+
+    def make_response(self, rv: ft.ResponseReturnValue) -> Response:
+        """Convert what a view returned into ``response_class``: text,
+        bytes or an iterator is the body, a dict or list is JSON, a tuple
+        adds a status and/or headers, and a response object or WSGI
+        callable is coerced."""
+        response_class = self.response_class
+        # Fast exits for the two commonest returns.
+        kind = type(rv)
+        if kind is str:
+            return response_class(t.cast(str, rv))
+        if kind is dict or kind is list:
+            return t.cast(Response, self.json.response(rv))
+
+        body: t.Any = rv
+        status: t.Any = None
+        headers: t.Any = None
+        if isinstance(rv, tuple):
+            body, status, headers = _split_view_tuple(rv)
+
+        if body is None:
+            req_ctx = _cv_request.get(None)
+            raise TypeError(
+                _NO_RETURN.format(
+                    req_ctx.request.endpoint if req_ctx is not None else None
+                )
+            )
+
+        if isinstance(body, response_class):
+            response = body
+        elif isinstance(body, (str, bytes, bytearray, cabc.Iterator)):
+            # The constructor picks a content type only when the headers
+            # lack one, so status and headers go in here, and are done.
+            response = response_class(body, status=status, headers=headers)
+            status = headers = None
+        elif isinstance(body, (dict, list)):
+            response = self.json.response(body)
+        else:
+            response = self._coerce_response(body)
+
+        if status is not None:
+            # A string status carries its phrase; a number gets the
+            # standard one.
+            textual = isinstance(status, (str, bytes, bytearray))
+            setattr(response, "status" if textual else "status_code", status)
+        if headers:
+            response.headers.update(headers)
+        return response  # type: ignore[no-any-return]
+
+    def _coerce_response(self, body: t.Any) -> Response:
+        """``make_response`` for other response objects, HTTP exceptions
+        and WSGI callables."""
+        if isinstance(body, HTTPException):
+            quick = self._http_exception_response(body)
+            if quick is not None:
+                return quick
+        if not (isinstance(body, BaseResponse) or callable(body)):
+            raise TypeError(_BAD_RETURN.format(type(body).__name__))
+        try:
+            return self.response_class.force_type(
+                body, _cv_request.get().request.environ
+            )
+        except TypeError as e:
+            raise TypeError(
+                f"{e}\n{_BAD_RETURN.format(type(body).__name__)}"
+            ).with_traceback(sys.exc_info()[2]) from None
+
+    def _http_exception_response(self, e: HTTPException) -> Response | None:
+        """The response of an HTTP exception, built as running it as a WSGI
+        app would build it (what ``force_type`` does), without the WSGI
+        round trip; ``None`` when the exception customizes more than its
+        body, headers or description."""
+        cls = type(e)
+        code = e.code
+        if (
+            not _FAST_HTTP_ERRORS
+            or cls.get_response is not HTTPException.get_response
+            or cls.__call__ is not HTTPException.__call__
+            or e.response is not None
+            or code is None
+            or code < 200
+            or code in _SPECIAL_STATUS
+        ):
+            return None
+        environ = _cv_request.get().request.environ
+        header_list = e.get_headers(environ, None)
+        has_type = False
+        for key, _ in header_list:
+            lower = key.lower()
+            if lower == "content-type":
+                has_type = True
+            elif lower in _HEADERS_CHANGED_BY_WSGI:
+                return None
+        if not has_type:
+            return None
+        description = e.description
+        if (
+            cls.get_body is HTTPException.get_body
+            and cls.get_description is HTTPException.get_description
+            and cls.name is HTTPException.name
+            and (description is None or type(description) is str)
+        ):
+            # The page is then a function of the code and description.
+            body = _default_error_body(code, description)
+        else:
+            body = e.get_body(environ, None).encode()
+        headers = Headers(header_list)
+        headers["Content-Length"] = str(len(body))
+        # Running it as a WSGI app answers HEAD with no body.
+        content = [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        return self.response_class(content, code, headers)
+
+    def preprocess_request(self) -> ft.ResponseReturnValue | None:
+        """Run the URL value preprocessors, then the ``before_request``
+        functions (app first, then blueprints outward in); the first one
+        to return a value answers the request."""
+        preprocessors = self.url_value_preprocessors
+        befores = self.before_request_funcs
+        if not preprocessors and not befores:
+            return None
+
+        req = _cv_request.get().request
+        blueprints = req.blueprints
+        if preprocessors:
+            for adjust in _outside_in(preprocessors, blueprints):
+                adjust(req.endpoint, req.view_args)
+        if befores:
+            for hook in _outside_in(befores, blueprints):
+                early = self.ensure_sync(hook)()
+                if early is not None:
+                    return early  # type: ignore[no-any-return]
+        return None
+
+    def process_response(self, response: Response) -> Response:
+        """Pass the response through the functions of
+        ``after_this_request`` and ``after_request`` (innermost blueprint
+        first, each list in reverse), then save the session."""
+        ctx = _cv_request.get()
+
+        for func in ctx._after_request_functions:
+            response = self.ensure_sync(func)(response)
+
+        afters = self.after_request_funcs
+        if afters:
+            for func in _inside_out(afters, ctx.request.blueprints):
+                response = self.ensure_sync(func)(response)
+
+        session = ctx._session_obj
+        if session is None and (
+            not self._session_is_lazy() or self._session_cookie_sent(ctx.request)
+        ):
+            session = ctx._session
+        if session is not None:
+            interface = self.session_interface
+            if not interface.is_null_session(session):
+                interface.save_session(self, session, response)
+
+        return response
+
+    def _session_cookie_sent(self, request: Request) -> bool:
+        # An unused session still refreshes a permanent cookie, so it is
+        # skipped only when there is no cookie.
+        return "HTTP_COOKIE" in request.environ and (
+            self.session_interface.get_cookie_name(self) in request.cookies
+        )
+
+    def do_teardown_request(
+        self,
+        exc: BaseException | None = _sentinel,  # type: ignore[assignment]
+    ) -> None:
+        """Call the ``teardown_request`` functions (innermost blueprint
+        first, each list in reverse) when the request context is popped."""
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        registry = self.teardown_request_funcs
+        if registry:
+            blueprints = _cv_request.get().request.blueprints
+            for func in _inside_out(registry, blueprints):
+                self.ensure_sync(func)(exc)
+        if request_tearing_down.receivers:
+            request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    def do_teardown_appcontext(
+        self,
+        exc: BaseException | None = _sentinel,  # type: ignore[assignment]
+    ) -> None:
+        """Call the ``teardown_appcontext`` functions, newest first, when
+        an app context is popped."""
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        registered = self.teardown_appcontext_funcs
+        if registered:
+            for func in reversed(registered):
+                self.ensure_sync(func)(exc)
+        if appcontext_tearing_down.receivers:
+            appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    def app_context(self) -> AppContext:
+        """A fresh app context (``with app.app_context(): ...``)."""
+        return AppContext(self)
+
+    def request_context(self, environ: WSGIEnvironment) -> RequestContext:
+        """A fresh request context for ``environ``."""
+        return RequestContext(self, environ)
+
+    def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
+        """A request context for a request described by the arguments of
+        Werkzeug's ``EnvironBuilder`` (path, method, headers, data...)."""
+        from .testing import EnvironBuilder
+
+        with closing(EnvironBuilder(self, *args, **kwargs)) as builder:
+            return self.request_context(builder.get_environ())
+
+    def wsgi_app(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> cabc.Iterable[bytes]:
+        """The WSGI application proper. ``__call__`` defers to it so that
+        middleware can wrap it: ``app.wsgi_app = Middleware(app.wsgi_app)``."""
+        ctx = self.request_context(environ)
+        failure: BaseException | None = None
+        try:
+            try:
+                ctx.push()
+                response = self.full_dispatch_request()
+            except BaseException as exc:
+                failure = exc
+                if not isinstance(exc, Exception):
+                    raise
+                response = self.handle_exception(exc)
+            return response(environ, start_response)
+        finally:
+            keep_alive = environ.get("werkzeug.debug.preserve_context")
+            if keep_alive is not None:
+                # The debugger wants both contexts for its console.
+                keep_alive(_cv_app.get())
+                keep_alive(_cv_request.get())
+            if failure is not None and self.should_ignore_error(failure):
+                failure = None
+            ctx.pop(failure)
+            # The traceback references this frame: drop the exception.
+            failure = None
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> cabc.Iterable[bytes]:
+        return self.wsgi_app(environ, start_response)

@@ -1,0 +1,54 @@
+"""The context variables and the proxies that reach the current app and
+request through them."""
+
+from __future__ import annotations
+
+import typing as t
+from contextvars import ContextVar
+
+from werkzeug.local import LocalProxy
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .app import Flask
+    from .ctx import _AppCtxGlobals
+    from .ctx import AppContext
+    from .ctx import RequestContext
+    from .sessions import SessionMixin
+    from .wrappers import Request
+
+# Both messages share their opening; they differ in what was needed.
+_UNBOUND_TEMPLATE = (
+    "Working outside of {kind} context.\n\n"
+    "This typically means that you attempted to use functionality that needed\n"
+    "{advice}"
+)
+_no_app_msg = _UNBOUND_TEMPLATE.format(
+    kind="application",
+    advice="the current application. To solve this, set up an application context\n"
+    "with app.app_context(). See the documentation for more information.",
+)
+_no_req_msg = _UNBOUND_TEMPLATE.format(
+    kind="request",
+    advice="an active HTTP request. Consult the documentation on testing for\n"
+    "information about how to avoid this problem.",
+)
+
+# One variable per kind of context; "flask." names, as Flask's own.
+_cv_app: ContextVar[AppContext] = ContextVar("flask.app_ctx")
+_cv_request: ContextVar[RequestContext] = ContextVar("flask.request_ctx")
+
+
+def _reach(var: ContextVar[t.Any], field: str | None = None) -> t.Any:
+    """A proxy to what ``var`` holds (or to its attribute ``field``),
+    failing with the message for that kind of context."""
+    message = _no_app_msg if var is _cv_app else _no_req_msg
+    return LocalProxy(var, field, unbound_message=message)
+
+
+app_ctx: AppContext = _reach(_cv_app)
+current_app: Flask = _reach(_cv_app, "app")
+g: _AppCtxGlobals = _reach(_cv_app, "g")
+
+request_ctx: RequestContext = _reach(_cv_request)
+request: Request = _reach(_cv_request, "request")
+session: SessionMixin = _reach(_cv_request, "session")

@@ -1,0 +1,527 @@
+"""Werkzeug's Request and Response with the app's settings: size limits
+from the config, the app's JSON provider, the matched route."""
+
+from __future__ import annotations
+
+import typing as t
+from functools import lru_cache
+
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import HTTPException
+from werkzeug.sansio.request import Request as _SansIORequest
+from werkzeug.sansio.response import Response as _SansIOResponse
+from werkzeug.urls import iri_to_uri
+from werkzeug.utils import get_content_type
+from werkzeug.wrappers import Request as RequestBase
+from werkzeug.wrappers import Response as ResponseBase
+from werkzeug.wsgi import ClosingIterator
+
+from . import json
+from .globals import _cv_app
+from .helpers import _split_blueprint_path
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIEnvironment
+    from werkzeug.routing import Rule
+
+
+def _names(func: t.Any) -> set[str]:
+    return set(func.__code__.co_names)
+
+
+# The response fast paths below reproduce what these Werkzeug 3.1 methods do
+# and fill a Headers object's list directly. They are off (Werkzeug's own
+# code runs) if a Werkzeug version stores headers another way or changes
+# these methods (by the names they use).
+_FAST_RESPONSE = (
+    isinstance(getattr(Headers(), "_list", None), list)
+    and _names(ResponseBase.__init__)
+    == {
+        "__init__",
+        "_on_close",
+        "bytearray",
+        "bytes",
+        "direct_passthrough",
+        "isinstance",
+        "response",
+        "set_data",
+        "str",
+        "super",
+    }
+    and _names(_SansIOResponse.__init__)
+    == {
+        "Headers",
+        "default_mimetype",
+        "default_status",
+        "get_content_type",
+        "headers",
+        "isinstance",
+        "status",
+    }
+    and _names(ResponseBase.set_data)
+    == {
+        "automatically_set_content_length",
+        "encode",
+        "headers",
+        "isinstance",
+        "len",
+        "response",
+        "str",
+    }
+    and _names(ResponseBase.get_app_iter)
+    == {
+        "ClosingIterator",
+        "close",
+        "direct_passthrough",
+        "iter_encoded",
+        "response",
+        "status_code",
+    }
+    and _names(ResponseBase.get_wsgi_response)
+    == {"get_app_iter", "get_wsgi_headers", "status", "to_wsgi_list"}
+    and _names(ResponseBase.get_wsgi_headers)
+    == {
+        "Headers",
+        "autocorrect_location_header",
+        "automatically_set_content_length",
+        "get_current_url",
+        "headers",
+        "iri_to_uri",
+        "is_sequence",
+        "iter_encoded",
+        "lower",
+        "remove",
+        "remove_entity_headers",
+        "status_code",
+        "str",
+        "sum",
+        "urljoin",
+    }
+)
+
+# mimetype -> Content-Type header value, and status code -> status line, for
+# the constructor's fast path. Few distinct values are used in practice;
+# the bound guards against an app that makes up new ones per request.
+_CONTENT_TYPES: dict[str, str] = {}
+_STATUS_LINES: dict[int, str] = {}
+_CACHE_BOUND = 64
+
+
+def _content_type(mimetype: str | None) -> str | None:
+    if mimetype is None:
+        return None
+    ctype = _CONTENT_TYPES.get(mimetype)
+    # Werkzeug refuses header values with line breaks: left to it.
+    if ctype is None and len(_CONTENT_TYPES) < _CACHE_BOUND and mimetype.isprintable():
+        ctype = _CONTENT_TYPES[mimetype] = get_content_type(mimetype, "utf-8")
+    return ctype
+
+
+def _status_line(code: int) -> str | None:
+    line = _STATUS_LINES.get(code)
+    if line is None and 100 <= code <= 999 and len(_STATUS_LINES) < _CACHE_BOUND:
+        line = _STATUS_LINES[code] = ResponseBase._clean_status(None, code)[0]  # type: ignore[arg-type]
+    return line
+
+
+# Redirects of an app go to a few URLs over and over.
+_iri_to_uri = lru_cache(maxsize=256)(iri_to_uri)
+
+# Response statuses whose body or length headers Werkzeug changes.
+_SPECIAL_STATUS = frozenset({204, 304})
+
+
+def _werkzeug_request_init_is_known() -> bool:
+    """Whether Werkzeug's request constructors are the ones this module's
+    shorter constructor reproduces (Werkzeug 3.1): same parameters, and the
+    same names used (so no attribute was added). Otherwise Werkzeug's own
+    constructor runs."""
+    wsgi_init = RequestBase.__init__.__code__
+    sansio_init = _SansIORequest.__init__.__code__
+    return (
+        wsgi_init.co_varnames[: wsgi_init.co_argcount]
+        == ("self", "environ", "populate_request", "shallow")
+        and set(wsgi_init.co_names)
+        == {
+            "super",
+            "__init__",
+            "get",
+            "_get_server",
+            "_wsgi_decoding_dance",
+            "encode",
+            "EnvironHeaders",
+            "environ",
+            "shallow",
+        }
+        and sansio_init.co_varnames[: sansio_init.co_argcount]
+        == (
+            "self",
+            "method",
+            "scheme",
+            "server",
+            "root_path",
+            "path",
+            "query_string",
+            "headers",
+            "remote_addr",
+        )
+        and set(sansio_init.co_names)
+        == {
+            "upper",
+            "method",
+            "scheme",
+            "server",
+            "rstrip",
+            "root_path",
+            "lstrip",
+            "path",
+            "query_string",
+            "headers",
+            "remote_addr",
+        }
+    )
+
+
+_FAST_REQUEST_INIT = _werkzeug_request_init_is_known()
+
+
+def _wsgi_text(value: str) -> str:
+    # WSGI strings are bytes as latin-1 code points; URLs are UTF-8.
+    if value.isascii():
+        return value
+    return value.encode("latin1").decode(errors="replace")
+
+
+def _server(environ: WSGIEnvironment) -> tuple[str, int | None] | None:
+    name = environ.get("SERVER_NAME")
+    if name is None:
+        return None
+    try:
+        port: int | None = int(environ.get("SERVER_PORT"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        # A unix socket has no port.
+        port = None
+    return name, port
+
+
+class _EnvironField:
+    """A request field that the fast constructor leaves unset: computed
+    from the environ on first read and stored on the instance, which then
+    shadows this (non-data) descriptor. Werkzeug's own constructor sets the
+    field on the instance directly."""
+
+    def __init__(self, compute: t.Callable[[WSGIEnvironment], t.Any]) -> None:
+        self.compute = compute
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: t.Any, owner: type | None = None) -> t.Any:
+        if obj is None:
+            return self
+        value = self.compute(obj.environ)
+        obj.__dict__[self.name] = value
+        return value
+
+
+class _AppLimit:
+    """A size limit of the request, from the first that has one: a value
+    assigned on this request, the app's config key, and (outside an app
+    context) Werkzeug's class default. A value assigned is kept under the
+    name with a leading underscore."""
+
+    def __init__(self, config_key: str) -> None:
+        self.config_key = config_key
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.owner = owner
+        self.name = name
+        self.own = "_" + name
+
+    def __get__(self, obj: t.Any, owner: type | None = None) -> t.Any:
+        if obj is None:
+            return self
+        assigned = getattr(obj, self.own, None)
+        if assigned is not None:
+            return assigned
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            return ctx.app.config[self.config_key]
+        return getattr(super(self.owner, obj), self.name)
+
+    def __set__(self, obj: t.Any, value: int | None) -> None:
+        setattr(obj, self.own, value)
+
+
+class Request(RequestBase):
+    """The request object: Werkzeug's, plus what routing found and the
+    limits set in the app's config."""
+
+    json_module: t.Any = json
+
+    #: The rule that matched, or ``None`` when matching failed.
+    url_rule: Rule | None = None
+
+    #: The matched URL values, or ``None`` when matching failed.
+    view_args: dict[str, t.Any] | None = None
+
+    #: The exception matching raised (a 404, 405, redirect...), raised
+    #: again when the request is dispatched.
+    routing_exception: HTTPException | None = None
+
+    def __init__(
+        self,
+        environ: WSGIEnvironment,
+        populate_request: bool = True,
+        shallow: bool = False,
+    ) -> None:
+        if not _FAST_REQUEST_INIT:
+            super().__init__(environ, populate_request, shallow)
+            return
+        # Werkzeug's two constructors in one frame. The fields most requests
+        # never read are computed from the environ when first read (the
+        # _EnvironField attributes below), as Werkzeug computes them.
+        self.method = environ.get("REQUEST_METHOD", "GET").upper()
+        self.scheme = environ.get("wsgi.url_scheme", "http")
+        self.environ = environ
+        self.shallow = shallow
+        if populate_request and not shallow:
+            environ["werkzeug.request"] = self
+
+    server = _EnvironField(_server)
+    root_path = _EnvironField(
+        lambda env: _wsgi_text(env.get("SCRIPT_NAME") or "").rstrip("/")
+    )
+    path = _EnvironField(
+        lambda env: "/" + _wsgi_text(env.get("PATH_INFO") or "").lstrip("/")
+    )
+    query_string = _EnvironField(
+        lambda env: env.get("QUERY_STRING", "").encode("latin1")
+    )
+    headers = _EnvironField(EnvironHeaders)
+    remote_addr = _EnvironField(lambda env: env.get("REMOTE_ADDR"))
+
+    #: The largest body accepted.
+    max_content_length = _AppLimit("MAX_CONTENT_LENGTH")  # type: ignore[assignment]
+    #: The largest non-file form field.
+    max_form_memory_size = _AppLimit("MAX_FORM_MEMORY_SIZE")  # type: ignore[assignment]
+    #: The most multipart parts parsed.
+    max_form_parts = _AppLimit("MAX_FORM_PARTS")  # type: ignore[assignment]
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint of the matched rule, or ``None``."""
+        rule = self.url_rule
+        return None if rule is None else rule.endpoint  # type: ignore[no-any-return]
+
+    @property
+    def blueprint(self) -> str | None:
+        """The dotted name of the blueprint the endpoint belongs to."""
+        name = self.endpoint
+        if name is None:
+            return None
+        owner, dot, _ = name.rpartition(".")
+        return owner if dot else None
+
+    @property
+    def blueprints(self) -> list[str]:
+        """The current blueprint and its parents, innermost first."""
+        owner = self.blueprint
+        return [] if owner is None else _split_blueprint_path(owner)
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        if _app_in_debug():
+            # Reading a file field of a form sent without multipart
+            # encoding then explains the mistake instead of a bare KeyError.
+            from .debughelpers import _watch_file_lookups
+
+            _watch_file_lookups(self)
+
+    def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
+        try:
+            return super().on_json_loading_failed(e)
+        except BadRequest as detailed:
+            # The parser's message may quote the body: shown in debug mode
+            # only, a plain 400 otherwise.
+            if _app_in_debug():
+                raise
+            raise BadRequest() from detailed
+
+
+def _app_in_debug() -> bool:
+    ctx = _cv_app.get(None)
+    return ctx is not None and bool(ctx.app.debug)
+
+
+class Response(ResponseBase):
+    """The response object: Werkzeug's with ``text/html`` by default and
+    the cookie size limit from the app's config.
+
+    A text or bytes body with no other argument (what most views return)
+    and the WSGI call of a plain buffered response take a shorter path
+    than Werkzeug's, with the same result; anything else, and any
+    subclass, takes Werkzeug's own.
+    """
+
+    default_mimetype: str | None = "text/html"
+
+    json_module = json
+
+    autocorrect_location_header = False
+
+    def __init__(
+        self,
+        response: t.Iterable[bytes] | bytes | t.Iterable[str] | str | None = None,
+        status: int | str | None = None,
+        headers: t.Any = None,
+        mimetype: str | None = None,
+        content_type: str | None = None,
+        direct_passthrough: bool = False,
+    ) -> None:
+        if (
+            headers is None
+            and content_type is None
+            and not direct_passthrough
+            and self.__class__ is Response
+            and _FAST_RESPONSE
+        ):
+            # What Werkzeug's constructor does for these cases, without the
+            # validation that constant headers do not need.
+            ctype = _content_type(
+                self.default_mimetype if mimetype is None else mimetype
+            )
+            if status is None:
+                status = self.default_status
+            status_line = _status_line(status) if status.__class__ is int else None
+            body_type = response.__class__
+            if ctype is not None and status_line is not None:
+                headers_obj = Headers.__new__(Headers)
+                if body_type is str or body_type is bytes:
+                    if self.automatically_set_content_length:
+                        data = t.cast(
+                            bytes,
+                            response.encode()  # type: ignore[union-attr]
+                            if body_type is str
+                            else response,
+                        )
+                        headers_obj._list = [
+                            ("Content-Type", ctype),
+                            ("Content-Length", str(len(data))),
+                        ]
+                        self._fast_fill(headers_obj, status_line, status, [data])  # type: ignore[arg-type]
+                        return
+                elif body_type is not bytearray:
+                    # An iterable body is kept as given (a generator
+                    # streams); no body is an empty one.
+                    headers_obj._list = [("Content-Type", ctype)]
+                    self._fast_fill(
+                        headers_obj,
+                        status_line,
+                        status,  # type: ignore[arg-type]
+                        [] if response is None else response,
+                    )
+                    return
+        super().__init__(
+            response,
+            status=status,
+            headers=headers,
+            mimetype=mimetype,
+            content_type=content_type,
+            direct_passthrough=direct_passthrough,
+        )
+
+    def _fast_fill(
+        self, headers: Headers, status_line: str, status: int, body: t.Any
+    ) -> None:
+        self.headers = headers
+        self._status = status_line
+        self._status_code = status
+        self.direct_passthrough = False
+        self._on_close = []
+        self.response = body
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Iterable[bytes]:
+        body = self.response
+        status = self._status_code
+        if (
+            type(self) is Response
+            and type(body) is list
+            and len(body) == 1
+            and type(body[0]) is bytes
+            and not self._on_close
+            and status >= 200
+            and status not in _SPECIAL_STATUS
+            and _FAST_RESPONSE
+        ):
+            # A buffered body and nothing to close: Werkzeug would copy the
+            # headers, make Location a URI, and wrap the body in a closing
+            # iterator with nothing to close.
+            headers = self.headers._list
+            if (
+                len(headers) == 2
+                and headers[1][0] == "Content-Length"
+                and headers[0][0] == "Content-Type"
+            ):
+                # The two headers the constructor sets, and no others.
+                start_response(self._status, headers[:])
+                if environ["REQUEST_METHOD"] == "HEAD":
+                    return []
+                return body[:]
+            has_length = False
+            location_at = -1
+            for i, (key, _) in enumerate(headers):
+                lower = key.lower()
+                if lower == "content-length":
+                    has_length = True
+                elif lower == "location" and location_at < 0:
+                    location_at = i
+                elif lower == "location" or lower == "content-location":
+                    has_length = False
+                    break
+            if has_length and not self.autocorrect_location_header:
+                headers = headers[:]
+                if location_at >= 0:
+                    headers[location_at] = (
+                        "Location",
+                        _iri_to_uri(headers[location_at][1]),
+                    )
+                start_response(self._status, headers)
+                if environ["REQUEST_METHOD"] == "HEAD":
+                    return []
+                return [body[0]]
+        elif (
+            type(self) is Response
+            and not isinstance(body, (list, tuple))
+            and not self.direct_passthrough
+            and status >= 200
+            and status not in _SPECIAL_STATUS
+            and _FAST_RESPONSE
+        ):
+            # A streamed body: Werkzeug would copy the headers unchanged
+            # (no length to compute) unless there is a location to fix.
+            headers = self.headers._list
+            for key, _ in headers:
+                lower = key.lower()
+                if lower == "location" or lower == "content-location":
+                    break
+            else:
+                start_response(self._status, headers[:])
+                if environ["REQUEST_METHOD"] == "HEAD":
+                    return ClosingIterator((), self.close)
+                return ClosingIterator(self.iter_encoded(), self.close)
+        return super().__call__(environ, start_response)
+
+    @property
+    def max_cookie_size(self) -> int:  # type: ignore[override]
+        """The app's ``MAX_COOKIE_SIZE``, Werkzeug's default outside an app
+        context."""
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+        return super().max_cookie_size

@@ -1,0 +1,112 @@
+"""The demo app: the card's first pattern, through the test client and
+through the development server it starts with ``python demo/app.py``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+DEMO = Path(__file__).resolve().parent.parent / "demo" / "app.py"
+
+
+@pytest.fixture(scope="module")
+def demo():  # noqa: ANN201
+    spec = importlib.util.spec_from_file_location("demo_app", DEMO)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_index(demo) -> None:  # noqa: ANN001
+    response = demo.app.test_client().get("/")
+    assert (response.status_code, response.data) == (200, b"OK")
+    assert response.mimetype == "text/html"
+
+
+def test_echo(demo) -> None:  # noqa: ANN001
+    client = demo.app.test_client()
+    response = client.post("/echo", json={"message": "hi"})
+    assert response.status_code == 200
+    assert response.get_json() == {"received": "hi"}
+    missing = client.post("/echo", json={"other": 1})
+    assert missing.status_code == 400
+    assert b"Missing &#39;message&#39;" in missing.data
+    # Not JSON at all: silent parsing gives {}, so the same clear 400.
+    assert client.post("/echo", data="x", content_type="text/plain").status_code == 400
+    assert client.get("/echo").status_code == 405
+
+
+def test_submit_redirects_with_302(demo) -> None:  # noqa: ANN001
+    response = demo.app.test_client().post("/submit")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _request(
+    url: str, data: bytes | None = None, headers: dict[str, str] | None = None
+):  # noqa: ANN202
+    req = urllib.request.Request(url, data=data, headers=headers or {})
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(req, timeout=5) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def test_served_by_app_run() -> None:
+    port = _free_port()
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, str(DEMO), "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                status, _, body = _request(f"{base}/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the demo server did not start")
+        assert (status, body) == (200, b"OK")
+        status, _, body = _request(
+            f"{base}/echo",
+            json.dumps({"message": "m"}).encode(),
+            {"Content-Type": "application/json"},
+        )
+        assert status == 200 and json.loads(body) == {"received": "m"}
+        status, headers, _ = _request(f"{base}/submit", b"")
+        assert status == 302 and headers["Location"] == "/"
+    finally:
+        # The reloader runs the server in a child: stop the whole group.
+        os.killpg(proc.pid, signal.SIGTERM)
+        output = proc.communicate(timeout=10)[0].decode()
+    assert "Debug mode: on" in output
