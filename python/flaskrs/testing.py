@@ -1,0 +1,324 @@
+"""Testing support handed out by the app: ``app.test_client()`` gives a
+:class:`FlaskClient`, ``app.test_request_context()`` builds its environ with
+:class:`EnvironBuilder`, and ``app.test_cli_runner()`` gives a
+:class:`FlaskCliRunner`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import typing as t
+from contextlib import closing
+from contextlib import contextmanager
+from contextlib import ExitStack
+from copy import copy
+from functools import cache
+from urllib.parse import urlsplit
+
+import werkzeug.test
+from click.testing import CliRunner
+from click.testing import Result
+from werkzeug.test import Client
+from werkzeug.wrappers import Request as BaseRequest
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import WSGIEnvironment
+    from werkzeug.test import TestResponse
+
+    from .app import Flask
+    from .sessions import SessionMixin
+
+
+@cache
+def _werkzeug_user_agent() -> str:
+    # Metadata lookups touch the file system; every client needs this.
+    return f"Werkzeug/{importlib.metadata.version('werkzeug')}"
+
+
+def _base_url_from_config(
+    app: Flask, path: str, subdomain: str | None, url_scheme: str | None
+) -> tuple[str, str]:
+    """Derive ``(base_url, path)`` from the app's configuration.
+
+    A ``path`` that is a full URL brings its own scheme and host; only its
+    path and query string remain as the path.
+    """
+    config = app.config
+    target = urlsplit(path)
+    server = config.get("SERVER_NAME") or "localhost"
+    if url_scheme is None:
+        url_scheme = config["PREFERRED_URL_SCHEME"]
+
+    scheme = target.scheme or url_scheme
+    host = target.netloc or (f"{subdomain}.{server}" if subdomain else server)
+    root = config["APPLICATION_ROOT"].lstrip("/")
+    local = target.path
+
+    if target.query:
+        joiner = b"?" if isinstance(local, bytes) else "?"
+        local = local + joiner + target.query
+
+    return f"{scheme}://{host}/{root}", local
+
+
+class EnvironBuilder(werkzeug.test.EnvironBuilder):
+    """Werkzeug's environ builder, with the URL defaults and the JSON
+    serializer taken from a Flask app.
+
+    :param app: The app supplying ``SERVER_NAME``, ``APPLICATION_ROOT``,
+        ``PREFERRED_URL_SCHEME`` and the JSON provider.
+    :param path: Path to request, relative to the base URL. A full URL is
+        allowed; its scheme and host then replace the configured ones.
+    :param base_url: Explicit base URL. When given, ``subdomain`` and
+        ``url_scheme`` must not be.
+    :param subdomain: Subdomain put in front of the configured server name.
+    :param url_scheme: Scheme to use instead of ``PREFERRED_URL_SCHEME``.
+    :param json: A value sent as the JSON body, serialized by ``app.json``.
+    :param args: More positional arguments for Werkzeug's builder.
+    :param kwargs: More keyword arguments for Werkzeug's builder.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        path: str = "/",
+        base_url: str | None = None,
+        subdomain: str | None = None,
+        url_scheme: str | None = None,
+        *args: t.Any,
+        **kwargs: t.Any,
+    ) -> None:
+        self.app = app
+
+        if base_url is None:
+            base_url, path = _base_url_from_config(app, path, subdomain, url_scheme)
+        elif subdomain or url_scheme:
+            raise AssertionError(
+                'Cannot pass "subdomain" or "url_scheme" with "base_url".'
+            )
+
+        super().__init__(path, base_url, *args, **kwargs)
+
+    def json_dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        """Serialize with the app's JSON provider, so a test sends exactly
+        what the app itself would produce."""
+        return self.app.json.dumps(obj, **kwargs)
+
+
+class _KeptContexts:
+    """The contexts of the latest request made in a ``with client:`` block.
+
+    The app hands its app and request contexts to :meth:`receive` (through
+    the ``werkzeug.debug.preserve_context`` environ key) just before popping
+    them. After the response is complete the client calls :meth:`keep`,
+    which pushes them again; :meth:`release` pops them, which happens
+    before the next request and when the block ends.
+    """
+
+    # The environ key the app looks for; Werkzeug's debugger shares it.
+    environ_key = "werkzeug.debug.preserve_context"
+
+    __slots__ = ("_received", "_pushed")
+
+    def __init__(self) -> None:
+        self._received: list[t.ContextManager[t.Any]] = []
+        self._pushed = ExitStack()
+
+    def receive(self, context: t.ContextManager[t.Any]) -> None:
+        self._received.append(context)
+
+    def keep(self) -> None:
+        received, self._received = self._received, []
+
+        for context in received:
+            self._pushed.enter_context(context)
+
+    def release(self) -> None:
+        self._pushed.close()
+
+
+class FlaskClient(Client):
+    """A Werkzeug test client that knows about Flask's contexts.
+
+    Inside ``with client:`` the contexts of the last request are kept pushed
+    until the next request or the end of the block, so ``request``,
+    ``session`` and ``g`` can be inspected after a call.
+
+    ``environ_base`` holds environ values every request starts from
+    (``REMOTE_ADDR`` and a Werkzeug ``User-Agent`` by default); it may be
+    changed after the client is made.
+    """
+
+    application: Flask
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept = _KeptContexts()
+        self.preserve_context = False
+        self.environ_base: dict[str, t.Any] = {
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_USER_AGENT": _werkzeug_user_agent(),
+        }
+
+    @contextmanager
+    def session_transaction(
+        self, *args: t.Any, **kwargs: t.Any
+    ) -> t.Iterator[SessionMixin]:
+        """Give the session stored in the client's cookies to a ``with``
+        block, and store it back into the cookies when the block ends, so a
+        test can arrange or check session state without a request.
+
+        The arguments go to :meth:`~flask.Flask.test_request_context`, for
+        session interfaces that look at the request.
+
+        :raises TypeError: if the client does not keep cookies.
+        :raises RuntimeError: if the session interface opens no session,
+            for example because no secret key is set.
+        """
+        if self._cookies is None:
+            raise TypeError(
+                "Cookies are disabled. Create a client with 'use_cookies=True'."
+            )
+
+        app = self.application
+        sessions = app.session_interface
+        req_ctx = app.test_request_context(*args, **kwargs)
+        environ = req_ctx.request.environ
+        self._add_cookies_to_wsgi(environ)
+
+        with req_ctx:
+            session = sessions.open_session(app, req_ctx.request)
+
+        if session is None:
+            raise RuntimeError("Session backend did not open a session.")
+
+        yield session
+
+        if not sessions.is_null_session(session):
+            self._store_session(req_ctx, session)
+
+    def _store_session(self, req_ctx: t.Any, session: SessionMixin) -> None:
+        """Let the session interface write ``session`` into a response,
+        and take the cookies from it."""
+        app = self.application
+        carrier = app.response_class()
+
+        with req_ctx:
+            app.session_interface.save_session(app, session, carrier)
+
+        request = req_ctx.request
+        self._update_cookies_from_response(
+            request.host.partition(":")[0],
+            request.path,
+            carrier.headers.getlist("Set-Cookie"),
+        )
+
+    def _with_base(self, environ: t.Mapping[str, t.Any]) -> WSGIEnvironment:
+        """``environ`` on top of ``environ_base``, plus the hook receiving
+        the contexts to keep when inside ``with client:``."""
+        merged = dict(self.environ_base)
+        merged.update(environ)
+
+        if self.preserve_context:
+            merged[_KeptContexts.environ_key] = self._kept.receive
+
+        return merged
+
+    def _build_request(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> BaseRequest:
+        """Turn the arguments of :meth:`open` into a request, never changing
+        a builder, environ or request the caller passed in."""
+        first = args[0] if args else None
+
+        if isinstance(first, werkzeug.test.EnvironBuilder):
+            given = copy(first)
+            given.environ_base = self._with_base(given.environ_base or {})
+            return given.get_request()
+
+        if isinstance(first, dict):
+            from_environ = EnvironBuilder.from_environ(
+                first, app=self.application, environ_base=self._with_base({})
+            )
+            return from_environ.get_request()
+
+        if isinstance(first, BaseRequest):
+            request = copy(first)
+            request.environ = self._with_base(request.environ)
+            return request
+
+        kwargs["environ_base"] = self._with_base(kwargs.get("environ_base", {}))
+
+        # Closing frees files the builder opened for form uploads.
+        with closing(EnvironBuilder(self.application, *args, **kwargs)) as builder:
+            return builder.get_request()
+
+    def open(
+        self,
+        *args: t.Any,
+        buffered: bool = False,
+        follow_redirects: bool = False,
+        **kwargs: t.Any,
+    ) -> TestResponse:
+        """Send a request and return the response, as Werkzeug's client
+        does.
+
+        The first argument may also be an environ builder, an environ dict
+        or a request; otherwise the arguments build a request with this
+        module's :class:`EnvironBuilder`. ``response.json`` decodes with the
+        app's JSON provider.
+        """
+        request = self._build_request(args, kwargs)
+        kept = self._kept
+        # The previous request's contexts go before this one starts.
+        kept.release()
+        response = super().open(
+            request, follow_redirects=follow_redirects, buffered=buffered
+        )
+        # Requests made to follow redirects pass through here as well; the
+        # contexts they handed over are all pushed together.
+        kept.keep()
+        response.json_module = self.application.json  # type: ignore[assignment]
+        return response
+
+    # ``with client:`` switches context keeping on for the block. One block
+    # at a time: an inner one would end the outer one's keeping early.
+
+    def __enter__(self) -> FlaskClient:
+        if self.preserve_context:
+            raise RuntimeError("Cannot nest client invocations")
+
+        self.preserve_context = True
+        return self
+
+    def __exit__(self, *exc_info: t.Any) -> None:
+        self.preserve_context = False
+        self._kept.release()
+
+
+class FlaskCliRunner(CliRunner):
+    """A Click :class:`~click.testing.CliRunner` for an app's commands; see
+    :meth:`Flask.test_cli_runner`."""
+
+    def __init__(self, app: Flask, **kwargs: t.Any) -> None:
+        self.app = app
+        super().__init__(**kwargs)
+
+    def invoke(  # type: ignore[override]
+        self, cli: t.Any = None, args: t.Any = None, **kwargs: t.Any
+    ) -> Result:
+        """Invoke a command in an isolated environment, as
+        :meth:`CliRunner.invoke` does.
+
+        :param cli: The command to run; defaults to the app's ``app.cli``.
+        :param args: The arguments, as a list of strings.
+        :param kwargs: Passed to Click. Unless ``obj`` is among them, a
+            :class:`~flask.cli.ScriptInfo` that returns this app is used.
+        """
+        if "obj" not in kwargs:
+            from .cli import ScriptInfo
+
+            app = self.app
+            kwargs["obj"] = ScriptInfo(create_app=lambda: app)
+
+        return super().invoke(self.app.cli if cli is None else cli, args, **kwargs)

@@ -1,0 +1,203 @@
+"""Templates: the app's Jinja environment, the dispatching loader and the
+render and stream functions, on flaskrs and on Flask."""
+
+from __future__ import annotations
+
+import importlib
+import types
+from pathlib import Path
+
+import pytest
+from jinja2 import TemplateNotFound
+
+
+def templating(fw: types.ModuleType) -> types.ModuleType:
+    return importlib.import_module(f"{fw.__name__}.templating")
+
+
+def write(folder: Path, name: str, text: str) -> None:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.fixture
+def tapp(fw: types.ModuleType, tmp_path: Path):  # noqa: ANN201
+    """An app whose template folder is a fresh temporary folder."""
+    write(tmp_path / "templates", "hello.html", "Hello {{ name }}!")
+    app = fw.Flask("tests_app", root_path=str(tmp_path))
+    app.config["TESTING"] = True
+    return app
+
+
+def test_render_template_and_string(tapp, fw) -> None:  # noqa: ANN001
+    with tapp.app_context():
+        assert fw.render_template("hello.html", name="<b>") == "Hello &lt;b&gt;!"
+        assert fw.render_template_string("{{ 1 + x }}", x=2) == "3"
+        # Strings are escaped like HTML templates.
+        assert fw.render_template_string("{{ s }}", s="<i>") == "&lt;i&gt;"
+
+
+def test_template_list_picks_first_existing(tapp, fw) -> None:  # noqa: ANN001
+    with tapp.app_context():
+        out = fw.render_template(["missing.html", "hello.html"], name="x")
+        assert out == "Hello x!"
+
+        with pytest.raises(TemplateNotFound):
+            fw.render_template("missing.html")
+
+
+def test_default_context_has_request_session_g(tapp, fw) -> None:  # noqa: ANN001
+    tapp.secret_key = "secret"
+
+    @tapp.route("/<word>")
+    def view(word: str) -> str:
+        fw.g.word = word
+        fw.session["seen"] = "yes"
+        return fw.render_template_string(
+            "{{ request.path }} {{ g.word }} {{ session.seen }} {{ config.TESTING }}"
+        )
+
+    assert tapp.test_client().get("/hi").data == b"/hi hi yes True"
+
+
+def test_default_processor_outside_request(tapp, fw) -> None:  # noqa: ANN001
+    processor = templating(fw)._default_template_ctx_processor
+    assert processor() == {}
+
+    with tapp.app_context():
+        assert set(processor()) == {"g"}
+
+    with tapp.test_request_context():
+        # The session stays out: reading it would mark it accessed.
+        assert set(processor()) == {"g", "request"}
+
+
+def test_context_processor_and_explicit_values(tapp, fw) -> None:  # noqa: ANN001
+    @tapp.context_processor
+    def extra() -> dict[str, str]:
+        return {"who": "processor", "other": "o"}
+
+    with tapp.test_request_context():
+        # A value passed to the render call wins over a processor's.
+        out = fw.render_template_string("{{ who }} {{ other }}", who="caller")
+        assert out == "caller o"
+
+
+def test_environment_and_loader_types(tapp, fw) -> None:  # noqa: ANN001
+    module = templating(fw)
+    env = tapp.jinja_env
+    assert isinstance(env, module.Environment)
+    assert env.app is tapp
+    assert isinstance(env.loader, module.DispatchingJinjaLoader)
+    assert env.loader.app is tapp
+
+
+def test_environment_keeps_given_loader(tapp, fw) -> None:  # noqa: ANN001
+    from jinja2 import DictLoader
+
+    loader = DictLoader({"a": "b"})
+    env = templating(fw).Environment(tapp, loader=loader)
+    assert env.loader is loader
+    assert env.get_template("a").render() == "b"
+
+
+def test_blueprint_templates_after_app(fw, tmp_path: Path) -> None:  # noqa: ANN001
+    write(tmp_path / "app_t", "shared.html", "app")
+    write(tmp_path / "one_t", "shared.html", "one")
+    write(tmp_path / "one_t", "only_one.html", "one-only")
+    write(tmp_path / "two_t", "only_one.html", "two")
+    write(tmp_path / "two_t", "only_two.html", "two-only")
+
+    app = fw.Flask("tests_app", root_path=str(tmp_path), template_folder="app_t")
+    one = fw.Blueprint("one", __name__, template_folder=str(tmp_path / "one_t"))
+    two = fw.Blueprint("two", __name__, template_folder=str(tmp_path / "two_t"))
+    app.register_blueprint(one)
+    app.register_blueprint(two)
+
+    with app.app_context():
+        assert fw.render_template("shared.html") == "app"
+        # Blueprints are searched in the order they were registered.
+        assert fw.render_template("only_one.html") == "one-only"
+        assert fw.render_template("only_two.html") == "two-only"
+
+    names = app.jinja_env.loader.list_templates()
+    assert sorted(names) == ["only_one.html", "only_two.html", "shared.html"]
+
+
+def test_loader_without_any_folder(fw) -> None:  # noqa: ANN001
+    app = fw.Flask("tests_app", template_folder=None)
+
+    with app.app_context(), pytest.raises(TemplateNotFound):
+        fw.render_template("x.html")
+
+    assert app.jinja_env.loader.list_templates() == []
+
+
+def test_stream_template_keeps_request(tapp, fw) -> None:  # noqa: ANN001
+    write(Path(tapp.root_path) / "templates", "s.html", "{{ request.args.q }}-{{ n }}")
+
+    @tapp.route("/s")
+    def stream():
+        return fw.stream_template("s.html", n=1)
+
+    @tapp.route("/ss")
+    def stream_string():
+        return fw.stream_template_string(
+            "{% for i in r %}{{ i }}{% endfor %}", r=range(3)
+        )
+
+    client = tapp.test_client()
+    assert client.get("/s?q=z").data == b"z-1"
+    assert client.get("/ss").data == b"012"
+
+
+def test_stream_outside_request_is_plain_iterator(tapp, fw) -> None:  # noqa: ANN001
+    with tapp.app_context():
+        stream = fw.stream_template_string("{{ a }}{{ b }}", a=1, b=2)
+        assert "".join(stream) == "12"
+
+
+def test_signals_carry_template_and_context(tapp, fw) -> None:  # noqa: ANN001
+    seen: list[tuple[str, object, str, object]] = []
+
+    def before(sender, template, context):  # noqa: ANN001, ANN202
+        seen.append(("before", sender, template.name, context["name"]))
+
+    def after(sender, template, context):  # noqa: ANN001, ANN202
+        seen.append(("after", sender, template.name, context["name"]))
+
+    with fw.before_render_template.connected_to(before, tapp):
+        with fw.template_rendered.connected_to(after, tapp), tapp.app_context():
+            fw.render_template("hello.html", name="n")
+            "".join(fw.stream_template("hello.html", name="s"))
+
+    assert seen == [
+        ("before", tapp, "hello.html", "n"),
+        ("after", tapp, "hello.html", "n"),
+        ("before", tapp, "hello.html", "s"),
+        ("after", tapp, "hello.html", "s"),
+    ]
+
+
+def test_explain_template_loading_still_finds(tapp, fw) -> None:  # noqa: ANN001
+    tapp.config["EXPLAIN_TEMPLATE_LOADING"] = True
+
+    with tapp.app_context():
+        assert fw.render_template("hello.html", name="e") == "Hello e!"
+
+        with pytest.raises(TemplateNotFound):
+            fw.render_template("nope.html")
+
+
+def test_template_filter_and_global(tapp, fw) -> None:  # noqa: ANN001
+    @tapp.template_filter()
+    def shout(s: str) -> str:
+        return s.upper()
+
+    @tapp.template_global()
+    def answer() -> int:
+        return 42
+
+    with tapp.app_context():
+        assert fw.render_template_string("{{ 'a'|shout }}{{ answer() }}") == "A42"
