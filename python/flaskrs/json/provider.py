@@ -229,6 +229,35 @@ class DefaultJSONProvider(JSONProvider):
         wants_indent = (
             self._app.debug if self.compact is None else self.compact is False
         )
-        layout = _INDENTED if wants_indent else _COMPACT
-        body = self.dumps(payload, **layout)
+        encoder = None
+        if type(self).dumps is DefaultJSONProvider.dumps:
+            encoder = self._layout_encoder(wants_indent)
+        if encoder is not None:
+            body = encoder.encode(payload)
+        else:
+            body = self.dumps(payload, **(_INDENTED if wants_indent else _COMPACT))
         return self._app.response_class(f"{body}\n", mimetype=self.mimetype)
+
+    def _layout_encoder(self, indented: bool) -> json.JSONEncoder | None:
+        # Every JSON response comes through here: its encoder is looked up
+        # by the four settings that decide it, without building the option
+        # dict dumps() needs. A subclass with its own dumps() is not served
+        # from here (response() calls its dumps()).
+        key = (self.default, self.ensure_ascii, self.sort_keys, indented)
+        try:
+            return self._by_layout[key]
+        except TypeError:
+            return None  # an unhashable default: no cache
+        except AttributeError:
+            self._by_layout: dict[tuple[t.Any, ...], json.JSONEncoder] = {}
+        except KeyError:
+            pass
+        if len(self._by_layout) >= _MOST_ENCODERS:
+            self._by_layout.clear()
+        encoder = self._by_layout[key] = json.JSONEncoder(
+            default=self.default,
+            ensure_ascii=self.ensure_ascii,
+            sort_keys=self.sort_keys,
+            **(_INDENTED if indented else _COMPACT),
+        )
+        return encoder
