@@ -25,11 +25,12 @@ build: venv  ## build the Rust core and install flaskrs into the virtualenv (edi
 serve: build  ## build, then serve the demo app on http://127.0.0.1:$(PORT)
 	$(PY) demo/app.py --port $(PORT)
 
-lint: build  ## rustfmt, clippy, ruff, and the native module's stub against the module
+lint: build  ## rustfmt, clippy, ruff, mypy, and the native module's stub against the module
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	$(VENV)/bin/ruff check python tests benches demo
 	$(VENV)/bin/ruff format --check python tests benches demo
+	$(PY) -m mypy
 	$(PY) -m mypy.stubtest flaskrs._core
 
 test: build lint  ## build, lint, and run every test (Rust and Python)

@@ -489,14 +489,18 @@ class Flask(App):
         default)."""
         client_cls = self.test_client_class
         if client_cls is None:
-            from .testing import FlaskClient as client_cls
+            from .testing import FlaskClient
+
+            client_cls = FlaskClient
         return client_cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
 
     def test_cli_runner(self, **kwargs: t.Any) -> FlaskCliRunner:
         """A runner that invokes the app's CLI commands in tests."""
         runner_cls = self.test_cli_runner_class
         if runner_cls is None:
-            from .testing import FlaskCliRunner as runner_cls
+            from .testing import FlaskCliRunner
+
+            runner_cls = FlaskCliRunner
         return runner_cls(self, **kwargs)
 
     # The request cycle ---------------------------------------------------
@@ -608,7 +612,8 @@ class Flask(App):
         ):
             return self.make_default_options_response()
         view = self.view_functions[rule.endpoint]
-        return self.ensure_sync(view)(**req.view_args)  # type: ignore[no-any-return]
+        # view_args is a dict once routing has succeeded, as checked above.
+        return self.ensure_sync(view)(**req.view_args)  # type: ignore[arg-type,no-any-return]
 
     def full_dispatch_request(self) -> Response:
         """The whole request: signals, before-request hooks, the view,
@@ -777,10 +782,11 @@ class Flask(App):
         elif isinstance(body, (str, bytes, bytearray, cabc.Iterator)):
             # The constructor picks a content type only when the headers
             # lack one, so status and headers go in here, and are done.
-            response = response_class(body, status=status, headers=headers)
+            # Werkzeug takes a bytearray body too; its annotation leaves it out.
+            response = response_class(body, status=status, headers=headers)  # type: ignore[arg-type]
             status = headers = None
         elif isinstance(body, (dict, list)):
-            response = self.json.response(body)
+            response = t.cast(Response, self.json.response(body))
         else:
             response = self._coerce_response(body)
 
@@ -803,8 +809,9 @@ class Flask(App):
         if not (isinstance(body, BaseResponse) or callable(body)):
             raise TypeError(_BAD_RETURN.format(type(body).__name__))
         try:
-            return self.response_class.force_type(
-                body, _cv_request.get().request.environ
+            return t.cast(
+                Response,
+                self.response_class.force_type(body, _cv_request.get().request.environ),
             )
         except TypeError as e:
             raise TypeError(

@@ -1131,8 +1131,10 @@ _RUN_OPTIONS: list[tuple[tuple[str, ...], dict[str, t.Any]]] = [
 run_command = click.Command(
     "run",
     callback=pass_script_info(_serve),
-    params=[_debug_option]
-    + [click.Option(list(decls), **settings) for decls, settings in _RUN_OPTIONS],
+    params=[
+        _debug_option,
+        *[click.Option(list(decls), **settings) for decls, settings in _RUN_OPTIONS],
+    ],
     short_help="Start the development server.",
     help=(
         "Serve the app with Werkzeug's development server, for local work"

@@ -12,6 +12,7 @@ from .globals import _cv_request
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from jinja2.loaders import BaseLoader
+    from werkzeug.datastructures import MultiDict
 
     from .sansio.app import App
     from .sansio.scaffold import Scaffold
@@ -88,7 +89,7 @@ def _watch_file_lookups(request: Request) -> None:
 
 
 @cache
-def _explaining_class(base: type) -> type:
+def _explaining_class(base: type[MultiDict[str, t.Any]]) -> type:
     """``base`` (the class of ``request.files``) with a lookup that raises
     ``DebugFilesKeyError`` for a key that only the form has. The request
     is found on the instance, so one class serves every request."""
@@ -137,7 +138,7 @@ def _loader_lines(loader: BaseLoader) -> list[str]:
     return lines
 
 
-def _describe_source(source: t.Any, app_class: type) -> str:
+def _describe_source(source: t.Any, app_class: type[App]) -> str:
     if isinstance(source, app_class):
         return f"application {source.import_name!r}"
     # Duck-typed: a blueprint without importing the blueprint module.

@@ -193,7 +193,9 @@ class Map(_WerkzeugMap):
         subdomain: str | None = None,
     ) -> MapAdapter:
         # Werkzeug's behaviour, once per request: keep it lean.
-        env: WSGIEnvironment = getattr(environ, "environ", environ)
+        # mypy picks getattr's dict overload from the annotation: a false
+        # positive for a dict | Request default.
+        env: WSGIEnvironment = getattr(environ, "environ", environ)  # type: ignore[arg-type]
         scheme = env["wsgi.url_scheme"]
         wsgi_server_name = _environ_host(
             scheme,

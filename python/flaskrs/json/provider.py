@@ -178,7 +178,7 @@ class DefaultJSONProvider(JSONProvider):
         """Encode with :func:`json.dumps`; :attr:`default`,
         :attr:`ensure_ascii` and :attr:`sort_keys` apply unless given in
         ``kwargs``."""
-        options = {
+        options: dict[str, t.Any] = {
             "default": self.default,
             "ensure_ascii": self.ensure_ascii,
             "sort_keys": self.sort_keys,
