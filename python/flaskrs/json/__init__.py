@@ -97,7 +97,10 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
     :raises TypeError: positional and keyword arguments were mixed.
     :raises RuntimeError: there is no active application context.
     """
-    return current_app.json.response(*args, **kwargs)  # type: ignore[return-value]
+    ctx = _cv_app.get(None)
+    # The proxy raises the "outside of application context" error.
+    app = current_app if ctx is None else ctx.app
+    return app.json.response(*args, **kwargs)  # type: ignore[return-value]
 
 
 # Imported at the end since the tag module needs the functions above. Doing it
