@@ -72,6 +72,20 @@ def _environ_host(
     return get_host(env).lower()
 
 
+@lru_cache(maxsize=256)
+def _request_hosts(
+    scheme: str, host: str | None, name: str | None, port: str | None
+) -> tuple[str, str | None]:
+    """The request's host as ``get_host`` gives it, lower-cased, and that
+    name IDNA-encoded (``None`` when it cannot be): one cached lookup per
+    request instead of two."""
+    current = _environ_host(scheme, host, name, port)
+    try:
+        return current, _server_name(current)
+    except UnicodeError:
+        return current, None
+
+
 def _wsgi_text(value: str) -> str:
     """A WSGI environ string (latin-1 code points standing for bytes) as
     the UTF-8 text it carries, broken bytes replaced."""
@@ -197,7 +211,7 @@ class Map(_WerkzeugMap):
         # positive for a dict | Request default.
         env: WSGIEnvironment = getattr(environ, "environ", environ)  # type: ignore[arg-type]
         scheme = env["wsgi.url_scheme"]
-        wsgi_server_name = _environ_host(
+        wsgi_server_name, encoded = _request_hosts(
             scheme,
             env.get("HTTP_HOST"),
             env.get("SERVER_NAME"),
@@ -206,6 +220,7 @@ class Map(_WerkzeugMap):
         if "HTTP_UPGRADE" in env and _is_websocket_upgrade(env):
             scheme = "wss" if scheme == "https" else "ws"
 
+        given = server_name is not None
         if server_name is None:
             server_name = wsgi_server_name
         else:
@@ -222,22 +237,36 @@ class Map(_WerkzeugMap):
         elif subdomain is None:
             subdomain = _subdomain(wsgi_server_name, server_name)
 
+        if given:
+            try:
+                encoded = _server_name(server_name)
+            except UnicodeError as e:
+                raise BadHost() from e
+        elif encoded is None:
+            raise BadHost()
+        # WSGI strings are latin-1 code points; ASCII ones need no decoding.
         script_name = env.get("SCRIPT_NAME")
+        if script_name is None:
+            script_name = "/"
+        elif not script_name.isascii():
+            script_name = _wsgi_text(script_name)
         path_info = env.get("PATH_INFO")
+        if path_info is None:
+            path_info = "/"
+        elif not path_info.isascii():
+            path_info = _wsgi_text(path_info)
         query = env.get("QUERY_STRING")
-        try:
-            server_name = _server_name(server_name)
-        except UnicodeError as e:
-            raise BadHost() from e
+        if query is not None and not query.isascii():
+            query = _wsgi_text(query)
         return MapAdapter(
             self,
-            server_name,
-            "/" if script_name is None else _wsgi_text(script_name),
+            encoded,
+            script_name,
             subdomain,
             scheme,
-            "/" if path_info is None else _wsgi_text(path_info),
+            path_info,
             env["REQUEST_METHOD"],
-            None if query is None else _wsgi_text(query),
+            query,
         )
 
 
