@@ -247,3 +247,32 @@ def test_bad_paths_agree_with_werkzeug() -> None:
             except HTTPException as e:
                 results.append(type(e).__name__)
         assert results[0] == results[1], path[:40]
+
+
+HOSTS = ["Example.COM", "ä.example.com", "a..b", "x" * 70 + ".com", "ex.com:80"]
+HOSTS += ["sub.example.com", "xn--zz.com", "\udcff"]
+
+
+@pytest.mark.filterwarnings("ignore:Current server name")
+@pytest.mark.parametrize("host", HOSTS)
+@pytest.mark.parametrize("server_name", [None, "example.com", "EXAMPLE.com:80"])
+@pytest.mark.parametrize("subdomain", [None, ""])
+def test_bind_to_environ_hosts_as_in_werkzeug(
+    host: str, server_name: str | None, subdomain: str | None
+) -> None:
+    def bound(module: t.Any) -> t.Any:
+        url_map = module.Map(
+            [
+                module.Rule("/", endpoint="root"),
+                module.Rule("/", endpoint="sub", subdomain="<x>"),
+            ]
+        )
+        environ = create_environ("/", "http://localhost/")
+        environ["HTTP_HOST"] = host
+        try:
+            adapter = url_map.bind_to_environ(environ, server_name, subdomain)
+            return adapter.server_name, adapter.subdomain, adapter.match("/")
+        except HTTPException as e:
+            return type(e).__name__
+
+    assert bound(rs) == bound(wz)
