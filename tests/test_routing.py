@@ -276,3 +276,76 @@ def test_bind_to_environ_hosts_as_in_werkzeug(
             return type(e).__name__
 
     assert bound(rs) == bound(wz)
+
+
+def test_repeated_builds_follow_the_adapter_and_the_rules() -> None:
+    """The same build on adapters that differ, repeated, and again after
+    the endpoint gained a rule, answers as Werkzeug does."""
+
+    def adapters(module: t.Any) -> tuple[t.Any, list[t.Any]]:
+        url_map = module.Map([module.Rule("/p/<int:n>", endpoint="p")])
+        return url_map, [
+            url_map.bind("example.org"),
+            url_map.bind("example.org", "/app"),
+            url_map.bind("other.org", url_scheme="https"),
+            url_map.bind("example.org", subdomain="api"),
+        ]
+
+    (theirs, their_adapters), (ours, our_adapters) = adapters(wz), adapters(rs)
+    calls = [
+        ("p", {"n": 3}),
+        ("p", {"n": 3, "q": "x y"}),
+        ("p", {"n": "3"}),
+        ("p", {"n": 3, "q": None}),
+        ("p", {"q": "x", "n": 3}),
+    ]
+    for _ in range(2):
+        for a, b in zip(their_adapters, our_adapters):
+            for endpoint, values in calls:
+                for external in (False, True):
+                    assert b.build(endpoint, values, force_external=external) == (
+                        a.build(endpoint, values, force_external=external)
+                    )
+    # A new rule for the endpoint, preferred by Werkzeug's build order.
+    for url_map, module in ((theirs, wz), (ours, rs)):
+        # More arguments: built first, with m from its default.
+        url_map.add(
+            module.Rule("/first/<int:n>/<int:m>", endpoint="p", defaults={"m": 1})
+        )
+    built = their_adapters[0].build("p", {"n": 3})
+    assert built == "/first/3/1"
+    assert our_adapters[0].build("p", {"n": 3}) == built
+
+
+class Counting(wz.BaseConverter):
+    """A converter whose URL text changes from call to call."""
+
+    calls = 0
+
+    def to_url(self, value: t.Any) -> str:
+        Counting.calls += 1
+        return f"{value}-{Counting.calls}"
+
+
+def test_python_converters_are_asked_on_every_build() -> None:
+    url_map = rs.Map(
+        [rs.Rule("/c/<count:v>", endpoint="c")], converters={"count": Counting}
+    )
+    adapter = url_map.bind("h")
+    assert adapter.build("c", {"v": "a"}) != adapter.build("c", {"v": "a"})
+
+
+def test_values_of_other_types_build_as_werkzeug_does() -> None:
+    class Text(str):
+        pass
+
+    results = []
+    for module in (wz, rs):
+        adapter = module.Map([module.Rule("/v/<v>", endpoint="v")]).bind("h")
+        results.append(
+            [
+                adapter.build("v", {"v": value})
+                for value in (True, 1, "1", Text("1"), 1.5, b"x")
+            ]
+        )
+    assert results[0] == results[1]
