@@ -196,18 +196,24 @@ class DefaultJSONProvider(JSONProvider):
         # one per set of options is kept and reused.
         if not _ENCODER_OPTIONS.issuperset(options):
             return None
+        return self._kept_encoder(tuple(options.items()), lambda: options)
+
+    def _kept_encoder(
+        self, key: tuple[t.Any, ...], options: t.Callable[[], dict[str, t.Any]]
+    ) -> json.JSONEncoder | None:
+        # The encoder kept under ``key``, made from ``options()`` the first
+        # time; None when a value in the key cannot be hashed.
         try:
-            key = tuple(options.items())
             return self._encoders[key]
         except TypeError:
-            return None  # an unhashable option value: no cache
+            return None
         except AttributeError:
             self._encoders: dict[tuple[t.Any, ...], json.JSONEncoder] = {}
         except KeyError:
             pass
         if len(self._encoders) >= _MOST_ENCODERS:
             self._encoders.clear()
-        encoder = self._encoders[key] = json.JSONEncoder(**options)
+        encoder = self._encoders[key] = json.JSONEncoder(**options())
         return encoder
 
     def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
@@ -243,21 +249,18 @@ class DefaultJSONProvider(JSONProvider):
         # by the four settings that decide it, without building the option
         # dict dumps() needs. A subclass with its own dumps() is not served
         # from here (response() calls its dumps()).
-        key = (self.default, self.ensure_ascii, self.sort_keys, indented)
-        try:
-            return self._by_layout[key]
-        except TypeError:
-            return None  # an unhashable default: no cache
-        except AttributeError:
-            self._by_layout: dict[tuple[t.Any, ...], json.JSONEncoder] = {}
-        except KeyError:
-            pass
-        if len(self._by_layout) >= _MOST_ENCODERS:
-            self._by_layout.clear()
-        encoder = self._by_layout[key] = json.JSONEncoder(
-            default=self.default,
-            ensure_ascii=self.ensure_ascii,
-            sort_keys=self.sort_keys,
-            **(_INDENTED if indented else _COMPACT),
+        default, ensure_ascii, sort_keys = (
+            self.default,
+            self.ensure_ascii,
+            self.sort_keys,
         )
-        return encoder
+        return self._kept_encoder(
+            # The leading name keeps these keys apart from dumps() options.
+            ("response", default, ensure_ascii, sort_keys, indented),
+            lambda: {
+                "default": default,
+                "ensure_ascii": ensure_ascii,
+                "sort_keys": sort_keys,
+                **(_INDENTED if indented else _COMPACT),
+            },
+        )
