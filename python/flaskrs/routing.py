@@ -57,10 +57,12 @@ def _server_name(server_name: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _environ_host(
+def _request_hosts(
     scheme: str, host: str | None, name: str | None, port: str | None
-) -> str:
-    """Werkzeug's ``get_host`` for these environ values, lower-cased."""
+) -> tuple[str, str | None]:
+    """The request's host as Werkzeug's ``get_host`` gives it for these
+    environ values, lower-cased, and that name IDNA-encoded (``None`` when
+    it cannot be): one cached lookup per request."""
     env = {"wsgi.url_scheme": scheme}
     for key, value in (
         ("HTTP_HOST", host),
@@ -69,17 +71,7 @@ def _environ_host(
     ):
         if value is not None:
             env[key] = value
-    return get_host(env).lower()
-
-
-@lru_cache(maxsize=256)
-def _request_hosts(
-    scheme: str, host: str | None, name: str | None, port: str | None
-) -> tuple[str, str | None]:
-    """The request's host as ``get_host`` gives it, lower-cased, and that
-    name IDNA-encoded (``None`` when it cannot be): one cached lookup per
-    request instead of two."""
-    current = _environ_host(scheme, host, name, port)
+    current = get_host(env).lower()
     try:
         return current, _server_name(current)
     except UnicodeError:

@@ -26,6 +26,7 @@ from werkzeug.wsgi import LimitedStream
 from . import json
 from .globals import _cv_app
 from .helpers import _split_blueprint_path
+from .routing import _wsgi_text
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse
@@ -191,13 +192,6 @@ def _werkzeug_request_init_is_known() -> bool:
 
 
 _FAST_REQUEST_INIT = _werkzeug_request_init_is_known()
-
-
-def _wsgi_text(value: str) -> str:
-    # WSGI strings are bytes as latin-1 code points; URLs are UTF-8.
-    if value.isascii():
-        return value
-    return value.encode("latin1").decode(errors="replace")
 
 
 def _server(environ: WSGIEnvironment) -> tuple[str, int | None] | None:
