@@ -19,8 +19,12 @@ $(VENV)/.ready: pyproject.toml requirements-dev.txt
 
 venv: $(VENV)/.ready  ## create the virtualenv with the build and test tools
 
+# The stable ABI of 3.10 calls into the core without an argument tuple.
+ABI3 := $(shell $(PYTHON) -c 'import sys; print("abi3-py310" if sys.version_info >= (3, 10) else "abi3-py39")')
+
 build: venv  ## build the Rust core and install flaskrs into the virtualenv (editable)
-	$(VENV)/bin/maturin develop --release --quiet
+	rm -f python/flaskrs/_core.*.so
+	$(VENV)/bin/maturin develop --release --quiet -F extension-module,$(ABI3)
 
 serve: build  ## build, then serve the demo app on http://127.0.0.1:$(PORT)
 	$(PY) demo/app.py --port $(PORT)
@@ -41,7 +45,11 @@ bench: build  ## router benchmarks against Werkzeug, and the shared WSGI bench a
 	$(PY) benches/bench_routing.py
 	cd ../shared/bench && $(CURDIR)/$(PY) wsgi-bench --micro
 
+wheels: venv  ## the release wheels in dist/: abi3 for CPython 3.9+, and a faster one for 3.10+
+	$(VENV)/bin/maturin build --release --out dist -F extension-module,abi3-py39
+	$(VENV)/bin/maturin build --release --out dist -F extension-module,abi3-py310
+
 conformance: build  ## Flask 3.1.3's own test suite against flaskrs
 	$(PY) ../shared/conformance/flask-suite --python $(CURDIR)/$(PY) --install-deps
 
-.PHONY: help venv build serve lint test bench conformance
+.PHONY: help venv build serve lint test bench wheels conformance
