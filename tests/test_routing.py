@@ -349,3 +349,27 @@ def test_values_of_other_types_build_as_werkzeug_does() -> None:
             ]
         )
     assert results[0] == results[1]
+
+
+class Nested(wz.BaseConverter):
+    """A converter that builds another URL of the same map while its own
+    URL is being built."""
+
+    adapter: t.Any = None
+
+    def to_url(self, value: t.Any) -> str:
+        inner = Nested.adapter.build("plain", {"v": f"{value}x"})
+        return f"{value}{inner.count('/')}"
+
+
+def test_a_converter_may_build_urls_while_one_is_built(mod: t.Any) -> None:
+    url_map = mod.Map(
+        [
+            mod.Rule("/plain/<v>/deep", endpoint="plain"),
+            mod.Rule("/n/<nested:v>/tail", endpoint="n"),
+        ],
+        converters={"nested": Nested},
+    )
+    Nested.adapter = url_map.bind("h", "/app")
+    assert Nested.adapter.build("n", {"v": "ab", "q": 1}) == "/app/n/ab4/tail?q=1"
+    assert Nested.adapter.build("plain", {"v": "z"}) == "/app/plain/z/deep"

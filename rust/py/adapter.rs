@@ -5,6 +5,7 @@
 //! `_build_error`, which raise Werkzeug's own exceptions.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use smallvec::SmallVec;
 
@@ -78,6 +79,23 @@ fn upper<'a>(method: &'a Bound<'_, PyString>) -> PyResult<Cow<'a, str>> {
     Ok(Cow::Borrowed(text))
 }
 
+thread_local! {
+    // The text of the last URL built, kept for its capacity: building then
+    // allocates nothing on the common path. Taken out while in use, so a
+    // converter that builds a URL itself simply starts with an empty one.
+    static SCRATCH: Cell<String> = const { Cell::new(String::new()) };
+}
+
+fn scratch() -> String {
+    let mut s = SCRATCH.with(Cell::take);
+    s.clear();
+    s
+}
+
+fn give_back(s: String) {
+    SCRATCH.with(|c| c.set(s));
+}
+
 /// The values given to `build`, None values left out, in order.
 struct Values<'a, 'py> {
     names: SmallVec<[&'a str; 8]>,
@@ -143,10 +161,11 @@ impl Entry {
         sort: bool,
     ) -> PyResult<Option<(String, String)>> {
         let mut domain = String::new();
-        let mut path = String::with_capacity(64);
+        let mut path = scratch();
         if !self.run_ops(&mut domain, &self.domain_ops, values)?
             || !self.run_ops(&mut path, &self.path_ops, values)?
         {
+            give_back(path);
             return Ok(None);
         }
         if append_unknown {
@@ -366,7 +385,7 @@ impl AdapterCore {
         force_external: bool,
         append_unknown: bool,
         url_scheme: Option<String>,
-    ) -> PyResult<String> {
+    ) -> PyResult<Bound<'py, PyString>> {
         let py = slf.py();
         let this = slf.borrow();
         let router = fresh_router(py, &this.router, &this.map)?;
@@ -425,6 +444,8 @@ impl AdapterCore {
                     }
                     if first.is_none() {
                         first = Some((d, p, e.websocket));
+                    } else {
+                        give_back(p);
                     }
                 }
             }
@@ -461,14 +482,13 @@ impl AdapterCore {
         };
         if !force_external && !websocket && same_host {
             let script = utf8(this.script_name.bind(py))?.trim_end_matches('/');
-            if script.is_empty() && path.len() == tail.len() + 1 {
+            let url = if script.is_empty() && path.len() == tail.len() + 1 {
                 // Mounted at the root and one leading slash: the path is the URL.
-                return Ok(path);
-            }
-            let mut url = String::with_capacity(script.len() + 1 + tail.len());
-            url.push_str(script);
-            url.push('/');
-            url.push_str(tail);
+                PyString::new(py, &path)
+            } else {
+                PyString::new(py, &format!("{script}/{tail}"))
+            };
+            give_back(path);
             return Ok(url);
         }
         // An absolute URL. WebSocket rules always get one, with a ws scheme.
@@ -510,6 +530,7 @@ impl AdapterCore {
         );
         url.push('/');
         url.push_str(tail);
-        Ok(url)
+        give_back(path);
+        Ok(PyString::new(py, &url))
     }
 }

@@ -176,7 +176,7 @@ impl Converter {
                 }
                 if value.is_exact_instance_of::<PyInt>() {
                     if let Ok(n) = value.extract::<i64>() {
-                        out.push_str(&n.to_string());
+                        out.push_str(itoa::Buffer::new().format(n));
                         return Ok(true);
                     }
                 }
@@ -184,11 +184,12 @@ impl Converter {
             Kind::Int { fixed_digits, .. } if value.is_exact_instance_of::<PyInt>() => {
                 if let Ok(n) = value.extract::<i64>() {
                     if n >= 0 {
-                        let digits = n.to_string();
+                        let mut buf = itoa::Buffer::new();
+                        let digits = buf.format(n);
                         for _ in digits.len()..fixed_digits {
                             out.push('0');
                         }
-                        out.push_str(&digits);
+                        out.push_str(digits);
                         return Ok(true);
                     }
                 }
