@@ -6,10 +6,14 @@ import dataclasses
 import datetime
 import decimal
 import io
+import typing as t
 import uuid
 
 import flask
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from markupsafe import Markup
 
 import flaskrs
@@ -247,3 +251,53 @@ def test_module_functions_outside_app_context(value) -> None:  # noqa: ANN001
     text = flask.json.dumps(value)
     assert flaskrs.json.loads(text) == flask.json.loads(text)
     assert flaskrs.json.load(io.StringIO(text)) == flask.json.load(io.StringIO(text))
+
+
+JSONABLE = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=6)
+    | st.decimals(allow_nan=False, places=2)
+    | st.uuids()
+    | st.dates(),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=JSONABLE, ensure_ascii=st.booleans(), sort_keys=st.booleans())
+def test_jsonify_bodies_as_flask(value, ensure_ascii, sort_keys) -> None:  # noqa: ANN001
+    answers = []
+    for fw in (flaskrs, flask):
+        app = fw.Flask("a")
+        app.json.ensure_ascii = ensure_ascii
+        app.json.sort_keys = sort_keys
+        with app.app_context():
+            try:
+                answers.append(fw.jsonify(value).get_data())
+            except (TypeError, ValueError) as e:
+                answers.append((type(e), str(e)))
+    assert answers[0] == answers[1]
+
+
+def test_jsonify_refuses_circular_data_as_flask() -> None:
+    loop: list[t.Any] = [1]
+    loop.append({"again": loop})
+    errors = []
+    for fw in (flaskrs, flask):
+        with fw.Flask("a").app_context():
+            with pytest.raises(ValueError) as caught:
+                fw.jsonify(loop)
+            # The encoder forgets the failed attempt: a second call fails alike.
+            with pytest.raises(ValueError):
+                fw.jsonify(loop)
+            assert fw.jsonify([loop[0]]).get_data() == b"[1]\n"
+            errors.append(str(caught.value))
+    assert errors[0] == errors[1]

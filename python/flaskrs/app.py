@@ -57,6 +57,7 @@ from .signals import request_finished
 from .signals import request_started
 from .signals import request_tearing_down
 from .wrappers import _FAST_RESPONSE
+from .wrappers import _status_line
 from .wrappers import Request
 from .wrappers import Response
 
@@ -791,10 +792,20 @@ class Flask(App):
             response = self._coerce_response(body)
 
         if status is not None:
-            # A string status carries its phrase; a number gets the
-            # standard one.
-            textual = isinstance(status, (str, bytes, bytearray))
-            setattr(response, "status" if textual else "status_code", status)
+            line = (
+                _status_line(status)
+                if type(status) is int and type(response) is Response
+                else None
+            )
+            if line is not None:
+                # What the status_code setter stores, without its parsing.
+                response._status = line
+                response._status_code = status
+            else:
+                # A string status carries its phrase; a number gets the
+                # standard one.
+                textual = isinstance(status, (str, bytes, bytearray))
+                setattr(response, "status" if textual else "status_code", status)
         if headers:
             response.headers.update(headers)
         return response  # type: ignore[no-any-return]

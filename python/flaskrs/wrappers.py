@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import typing as t
 from functools import lru_cache
+from json import JSONDecoder
+from json import loads as _stdlib_loads
 
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.datastructures import Headers
@@ -26,6 +28,7 @@ from werkzeug.wsgi import LimitedStream
 from . import json
 from .globals import _cv_app
 from .helpers import _split_blueprint_path
+from .json.provider import DefaultJSONProvider as _DefaultProvider
 from .routing import _wsgi_text
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -193,6 +196,41 @@ def _werkzeug_request_init_is_known() -> bool:
 
 _FAST_REQUEST_INIT = _werkzeug_request_init_is_known()
 
+# Request.get_json and get_data below take a shorter path for the exact
+# Request class while Werkzeug's methods are the 3.1 ones they reproduce
+# (same names used); otherwise Werkzeug's own run.
+_FAST_BODY = _names(RequestBase.get_json) == {
+    "Ellipsis",
+    "ValueError",
+    "_cached_json",
+    "get_data",
+    "is_json",
+    "json_module",
+    "loads",
+    "on_json_loading_failed",
+} and _names(RequestBase.get_data) == {
+    "_cached_data",
+    "_load_form_data",
+    "decode",
+    "getattr",
+    "read",
+    "stream",
+}
+
+
+def _declared_length(environ: WSGIEnvironment) -> int | None:
+    """``get_content_length``, with a plain run of digits (what clients
+    send) read without Werkzeug's general parsing."""
+    raw = environ.get("CONTENT_LENGTH")
+    if (
+        type(raw) is str
+        and raw.isdigit()
+        and raw.isascii()
+        and "HTTP_TRANSFER_ENCODING" not in environ
+    ):
+        return int(raw)
+    return get_content_length(environ)
+
 
 def _server(environ: WSGIEnvironment) -> tuple[str, int | None] | None:
     name = environ.get("SERVER_NAME")
@@ -339,7 +377,7 @@ class Request(RequestBase):
             and not self.shallow
             and "wsgi.input_terminated" not in env
         ):
-            length = get_content_length(env)
+            length = _declared_length(env)
             if length is not None and length <= _BUFFERED_BODY:
                 limit = self.max_content_length
                 if limit is not None and length > limit:
@@ -351,6 +389,62 @@ class Request(RequestBase):
                 # ClientDisconnected, as Werkzeug's stream does.
                 return t.cast(t.IO[bytes], LimitedStream(io.BytesIO(data), length))
         return super().stream
+
+    def get_data(  # type: ignore[override]
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> bytes | str:
+        """The whole body as bytes (or text with ``as_text``), kept for the
+        next call unless ``cache`` is false; see Werkzeug's
+        ``Request.get_data``."""
+        if (
+            self.__class__ is not Request
+            or not _FAST_BODY
+            or as_text
+            or parse_form_data
+        ):
+            return super().get_data(cache, as_text, parse_form_data)  # type: ignore[call-overload, no-any-return]
+        data: bytes | None = self.__dict__.get("_cached_data")
+        if data is None:
+            data = self.stream.read()
+            if cache:
+                self._cached_data = data
+        return data
+
+    def get_json(
+        self, force: bool = False, silent: bool = False, cache: bool = True
+    ) -> t.Any | None:
+        """The body decoded as JSON by the app's provider; see Werkzeug's
+        ``Request.get_json`` for ``force``, ``silent`` and ``cache``."""
+        if self.__class__ is not Request or not _FAST_BODY:
+            return super().get_json(force, silent, cache)
+        if cache:
+            kept = self._cached_json[silent]
+            if kept is not Ellipsis:
+                return kept
+        if not force and not self.is_json:
+            return None if silent else self.on_json_loading_failed(None)
+        data = t.cast(bytes, self.get_data(cache))
+        provider = self.json_module
+        # The default provider's loads is json.loads itself.
+        loads = (
+            _loads_body
+            if getattr(type(provider), "loads", None) is _DefaultProvider.loads
+            else provider.loads
+        )
+        try:
+            value = loads(data)
+        except ValueError as e:
+            if not silent:
+                value = self.on_json_loading_failed(e)
+                if cache:
+                    self._cached_json = (value, self._cached_json[1])
+                return value
+            if cache:
+                self._cached_json = (self._cached_json[0], None)
+            return None
+        if cache:
+            self._cached_json = (value, value)
+        return value
 
     @property
     def endpoint(self) -> str | None:
@@ -412,6 +506,29 @@ def _read_up_to(stream: t.IO[bytes], length: int) -> bytes:
         parts.append(chunk)
         missing -= len(chunk)
     return b"".join(parts)
+
+
+# The C scanner json.loads ends in (an attribute typeshed leaves out).
+_scan_json: t.Callable[[str, int], tuple[t.Any, int]] = JSONDecoder().scan_once  # type: ignore[attr-defined]
+_JSON_SPACE = " \t\n\r"
+
+
+def _loads_body(data: bytes) -> t.Any:
+    """``json.loads(data)`` for a body that starts with a JSON value in
+    UTF-8 (what clients send), without its encoding detection and its
+    layers of Python calls; anything else, and every error, goes to
+    ``json.loads`` itself so the result and the exception are its own."""
+    if data and data[0] < 0x80 and chr(data[0]) not in _JSON_SPACE:
+        if len(data) == 1 or data[1]:
+            try:
+                text = data.decode("utf-8", "surrogatepass")
+                value, end = _scan_json(text, 0)
+            except (ValueError, StopIteration):
+                pass
+            else:
+                if end == len(text) or not text[end:].strip(_JSON_SPACE):
+                    return value
+    return _stdlib_loads(data)
 
 
 def _app_in_debug() -> bool:
