@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import typing as t
+
+import flask
 import pytest
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import Forbidden
@@ -9,6 +12,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import RequestRedirect
+
+import flaskrs
 
 
 class ParentError(Exception):
@@ -210,3 +215,47 @@ def test_bad_input_is_4xx(app, fw) -> None:  # noqa: ANN001
     )
     assert client.get("/%ff%fe").status_code == 404
     assert InternalServerError.code == 500
+
+
+class Teapot(HTTPException):
+    code = 418
+    description = "short and stout"
+
+    def get_headers(self, environ=None, scope=None):  # noqa: ANN001, ANN201
+        return [("Content-Type", "text/plain"), ("X-Spout", "1")]
+
+
+def error_app(fw: t.Any) -> t.Any:
+    app = fw.Flask("a")
+
+    @app.route("/only-get")
+    def only_get() -> str:
+        return "x"
+
+    @app.route("/abort/<int:code>", methods=["GET", "HEAD", "POST"])
+    def abort_with(code: int) -> str:
+        fw.abort(code)
+
+    @app.route("/said", methods=["GET", "HEAD", "POST"])
+    def said() -> str:
+        fw.abort(404, description="<b>nothing</b> here")
+
+    @app.route("/teapot", methods=["GET", "HEAD", "POST"])
+    def teapot() -> str:
+        raise Teapot()
+
+    return app
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
+@pytest.mark.parametrize(
+    "path", ["/missing", "/only-get", "/abort/400", "/abort/410", "/said", "/teapot"]
+)
+def test_unhandled_http_errors_answer_as_flask(method: str, path: str) -> None:
+    answers = []
+    for fw in (flaskrs, flask):
+        response = error_app(fw).test_client().open(path, method=method)
+        answers.append(
+            (response.status, response.headers.to_wsgi_list(), response.get_data())
+        )
+    assert answers[0] == answers[1]

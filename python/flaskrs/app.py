@@ -847,6 +847,23 @@ class Flask(App):
         ):
             return None
         environ = _cv_request.get().request.environ
+        description = e.description
+        # The page is a function of the code and description alone.
+        plain_page = (
+            cls.get_body is HTTPException.get_body
+            and cls.get_description is HTTPException.get_description
+            and cls.name is HTTPException.name
+            and (description is None or type(description) is str)
+        )
+        if (
+            plain_page
+            and cls.get_headers is HTTPException.get_headers
+            and self.response_class is Response
+            and environ["REQUEST_METHOD"] != "HEAD"
+        ):
+            # Werkzeug's page with its one header, the HTML content type:
+            # what a plain text/html response of these bytes carries.
+            return Response(_default_error_body(code, description), code)
         header_list = e.get_headers(environ, None)
         has_type = False
         for key, _ in header_list:
@@ -857,14 +874,7 @@ class Flask(App):
                 return None
         if not has_type:
             return None
-        description = e.description
-        if (
-            cls.get_body is HTTPException.get_body
-            and cls.get_description is HTTPException.get_description
-            and cls.name is HTTPException.name
-            and (description is None or type(description) is str)
-        ):
-            # The page is then a function of the code and description.
+        if plain_page:
             body = _default_error_body(code, description)
         else:
             body = e.get_body(environ, None).encode()
