@@ -255,7 +255,11 @@ def test_unhandled_http_errors_answer_as_flask(method: str, path: str) -> None:
     answers = []
     for fw in (flaskrs, flask):
         response = error_app(fw).test_client().open(path, method=method)
-        answers.append(
-            (response.status, response.headers.to_wsgi_list(), response.get_data())
-        )
+        headers = response.headers.to_wsgi_list()
+        # Werkzeug lists allowed methods in a set's order, which varies.
+        headers = [
+            (k, ", ".join(sorted(v.split(", "))) if k == "Allow" else v)
+            for k, v in headers
+        ]
+        answers.append((response.status, headers, response.get_data()))
     assert answers[0] == answers[1]

@@ -56,28 +56,6 @@ def _server_name(server_name: str) -> str:
     return f"{host.encode('idna').decode('ascii')}{sep}{port}"
 
 
-@lru_cache(maxsize=256)
-def _request_hosts(
-    scheme: str, host: str | None, name: str | None, port: str | None
-) -> tuple[str, str | None]:
-    """The request's host as Werkzeug's ``get_host`` gives it for these
-    environ values, lower-cased, and that name IDNA-encoded (``None`` when
-    it cannot be): one cached lookup per request."""
-    env = {"wsgi.url_scheme": scheme}
-    for key, value in (
-        ("HTTP_HOST", host),
-        ("SERVER_NAME", name),
-        ("SERVER_PORT", port),
-    ):
-        if value is not None:
-            env[key] = value
-    current = get_host(env).lower()
-    try:
-        return current, _server_name(current)
-    except UnicodeError:
-        return current, None
-
-
 def _wsgi_text(value: str) -> str:
     """A WSGI environ string (latin-1 code points standing for bytes) as
     the UTF-8 text it carries, broken bytes replaced."""
@@ -202,40 +180,21 @@ class Map(_WerkzeugMap):
         # mypy picks getattr's dict overload from the annotation: a false
         # positive for a dict | Request default.
         env: WSGIEnvironment = getattr(environ, "environ", environ)  # type: ignore[arg-type]
-        scheme = env["wsgi.url_scheme"]
-        wsgi_server_name, encoded = _request_hosts(
-            scheme,
+        upgrade = env.get("HTTP_UPGRADE")
+        encoded, subdomain, scheme, mismatch = _host_binding(
+            self.host_matching,
+            env["wsgi.url_scheme"],
             env.get("HTTP_HOST"),
             env.get("SERVER_NAME"),
             env.get("SERVER_PORT"),
+            upgrade,
+            None if upgrade is None else env.get("HTTP_CONNECTION"),
+            server_name,
+            subdomain,
         )
-        if "HTTP_UPGRADE" in env and _is_websocket_upgrade(env):
-            scheme = "wss" if scheme == "https" else "ws"
-
-        given = server_name is not None
-        if server_name is None:
-            server_name = wsgi_server_name
-        else:
-            server_name = server_name.lower()
-            # get_host() leaves out the scheme's default port.
-            if scheme in {"http", "ws"} and server_name.endswith(":80"):
-                server_name = server_name[:-3]
-            elif scheme in {"https", "wss"} and server_name.endswith(":443"):
-                server_name = server_name[:-4]
-
-        if self.host_matching:
-            if subdomain is not None:
-                raise RuntimeError("host matching enabled and a subdomain was provided")
-        elif subdomain is None:
-            subdomain = _subdomain(wsgi_server_name, server_name)
-
-        if given:
-            try:
-                encoded = _server_name(server_name)
-            except UnicodeError as e:
-                raise BadHost() from e
-        elif encoded is None:
-            raise BadHost()
+        if mismatch is not None:
+            # Werkzeug warns on every bind, so the warning is not cached.
+            warnings.warn(mismatch, stacklevel=2)
         # WSGI strings are latin-1 code points; ASCII ones need no decoding.
         script_name = env.get("SCRIPT_NAME")
         if script_name is None:
@@ -262,26 +221,79 @@ class Map(_WerkzeugMap):
         )
 
 
-def _is_websocket_upgrade(env: WSGIEnvironment) -> bool:
-    return env.get("HTTP_UPGRADE", "").lower() == "websocket" and any(
-        v.strip() == "upgrade"
-        for v in env.get("HTTP_CONNECTION", "").lower().split(",")
+@lru_cache(maxsize=512)
+def _host_binding(
+    host_matching: bool,
+    scheme: str,
+    http_host: str | None,
+    wsgi_name: str | None,
+    wsgi_port: str | None,
+    upgrade: str | None,
+    connection: str | None,
+    server_name: str | None,
+    subdomain: str | None,
+) -> tuple[str, str | None, str, str | None]:
+    """What ``bind_to_environ`` derives from the request's host headers and
+    its arguments: the server name to bind (IDNA-encoded), the subdomain,
+    the scheme (``ws``/``wss`` for a WebSocket upgrade), and the warning
+    to give when the host is not under ``server_name``. Every request of a
+    site asks the same: one cached lookup (bounded, since clients choose
+    the Host header). A bad host raises ``BadHost``, which is not cached."""
+    env = {"wsgi.url_scheme": scheme}
+    for key, value in (
+        ("HTTP_HOST", http_host),
+        ("SERVER_NAME", wsgi_name),
+        ("SERVER_PORT", wsgi_port),
+    ):
+        if value is not None:
+            env[key] = value
+    current = get_host(env).lower()
+    if upgrade is not None and _is_websocket_upgrade(upgrade, connection or ""):
+        scheme = "wss" if scheme == "https" else "ws"
+
+    given = server_name is not None
+    if server_name is None:
+        server_name = current
+    else:
+        server_name = server_name.lower()
+        # get_host() leaves out the scheme's default port.
+        if scheme in {"http", "ws"} and server_name.endswith(":80"):
+            server_name = server_name[:-3]
+        elif scheme in {"https", "wss"} and server_name.endswith(":443"):
+            server_name = server_name[:-4]
+
+    mismatch = None
+    if host_matching:
+        if subdomain is not None:
+            raise RuntimeError("host matching enabled and a subdomain was provided")
+    elif subdomain is None:
+        subdomain, mismatch = _subdomain(current, server_name)
+
+    try:
+        encoded = _server_name(server_name if given else current)
+    except UnicodeError as e:
+        raise BadHost() from e
+    return encoded, subdomain, scheme, mismatch
+
+
+def _is_websocket_upgrade(upgrade: str, connection: str) -> bool:
+    return upgrade.lower() == "websocket" and any(
+        v.strip() == "upgrade" for v in connection.lower().split(",")
     )
 
 
-def _subdomain(wsgi_server_name: str, server_name: str) -> str:
-    """The part of the request's host before the configured server name."""
+def _subdomain(wsgi_server_name: str, server_name: str) -> tuple[str, str | None]:
+    """The part of the request's host before the configured server name,
+    and the warning to give when the host is not under it."""
     current = wsgi_server_name.split(".")
     configured = server_name.split(".")
     if current[-len(configured) :] != configured:
-        warnings.warn(
-            f"Current server name {wsgi_server_name!r} doesn't match configured"
-            f" server name {server_name!r}",
-            stacklevel=3,
-        )
         # An unknown subdomain matches nothing: a 404, not an error.
-        return "<invalid>"
-    return ".".join(filter(None, current[: -len(configured)]))
+        return "<invalid>", (
+            f"Current server name {wsgi_server_name!r} doesn't match configured"
+            f" server name {server_name!r}"
+        )
+    return ".".join(filter(None, current[: -len(configured)])), None
 
 
 class MapAdapter(AdapterCore, _WerkzeugMapAdapter):  # type: ignore[misc]
