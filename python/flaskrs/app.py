@@ -767,7 +767,13 @@ class Flask(App):
         body: t.Any = rv
         status: t.Any = None
         headers: t.Any = None
-        if isinstance(rv, tuple):
+        if kind is tuple:
+            pair = t.cast(tuple[t.Any, ...], rv)
+            if len(pair) == 2 and type(pair[1]) is int:
+                body, status = pair
+            else:
+                body, status, headers = _split_view_tuple(pair)
+        elif isinstance(rv, tuple):
             body, status, headers = _split_view_tuple(rv)
 
         if body is None:

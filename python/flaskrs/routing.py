@@ -179,7 +179,9 @@ class Map(_WerkzeugMap):
         # Werkzeug's behaviour, once per request: keep it lean.
         # mypy picks getattr's dict overload from the annotation: a false
         # positive for a dict | Request default.
-        env: WSGIEnvironment = getattr(environ, "environ", environ)  # type: ignore[arg-type]
+        env: WSGIEnvironment = (
+            environ if type(environ) is dict else getattr(environ, "environ", environ)  # type: ignore[arg-type]
+        )
         upgrade = env.get("HTTP_UPGRADE")
         encoded, subdomain, scheme, mismatch = _host_binding(
             self.host_matching,

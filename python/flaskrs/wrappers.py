@@ -218,6 +218,17 @@ _FAST_BODY = _names(RequestBase.get_json) == {
 }
 
 
+def _declares_json(environ: WSGIEnvironment) -> bool:
+    """Werkzeug's ``is_json``: the mimetype (before any parameters, trimmed
+    of spaces and tabs, lower-cased) is ``application/json`` or
+    ``application/*+json``; read without parsing the parameters."""
+    declared = environ.get("CONTENT_TYPE", "")
+    mimetype = declared.partition(";")[0].strip(" \t").lower()
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
 def _declared_length(environ: WSGIEnvironment) -> int | None:
     """``get_content_length``, with a plain run of digits (what clients
     send) read without Werkzeug's general parsing."""
@@ -354,13 +365,7 @@ class Request(RequestBase):
         ``application/*+json``."""
         if self.__class__ is not Request:
             return super().is_json
-        # Werkzeug's mimetype (the type before any parameters, trimmed of
-        # spaces and tabs, lower-cased) without parsing the parameters.
-        declared = self.environ.get("CONTENT_TYPE", "")
-        mimetype = declared.partition(";")[0].strip(" \t").lower()
-        return mimetype == "application/json" or (
-            mimetype.startswith("application/") and mimetype.endswith("+json")
-        )
+        return _declares_json(self.environ)
 
     @cached_property
     def stream(self) -> t.IO[bytes]:
@@ -371,24 +376,31 @@ class Request(RequestBase):
         which costs less than Werkzeug's guarded stream and reads the same
         bytes; anything else takes Werkzeug's stream.
         """
-        env = self.environ
-        if (
-            self.__class__ is Request
-            and not self.shallow
-            and "wsgi.input_terminated" not in env
-        ):
-            length = _declared_length(env)
-            if length is not None and length <= _BUFFERED_BODY:
-                limit = self.max_content_length
-                if limit is not None and length > limit:
-                    raise RequestEntityTooLarge()
-                data = _read_up_to(env["wsgi.input"], length)
+        if self.__class__ is Request:
+            read = self._small_body()
+            if read is not None:
+                data, length = read
                 if len(data) == length:
                     return io.BytesIO(data)
                 # The client sent less than it declared: reading raises
                 # ClientDisconnected, as Werkzeug's stream does.
                 return t.cast(t.IO[bytes], LimitedStream(io.BytesIO(data), length))
         return super().stream
+
+    def _small_body(self) -> tuple[bytes, int] | None:
+        """The body read at once with its declared length, when one is
+        declared and small enough to buffer; ``None`` (and nothing read)
+        otherwise."""
+        env = self.environ
+        if self.shallow or "wsgi.input_terminated" in env:
+            return None
+        length = _declared_length(env)
+        if length is None or length > _BUFFERED_BODY:
+            return None
+        limit = self.max_content_length
+        if limit is not None and length > limit:
+            raise RequestEntityTooLarge()
+        return _read_up_to(env["wsgi.input"], length), length
 
     def get_data(  # type: ignore[override]
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
@@ -421,9 +433,23 @@ class Request(RequestBase):
             kept = self._cached_json[silent]
             if kept is not Ellipsis:
                 return kept
-        if not force and not self.is_json:
+        if not force and not _declares_json(self.environ):
             return None if silent else self.on_json_loading_failed(None)
-        data = t.cast(bytes, self.get_data(cache))
+        fields = self.__dict__
+        data: bytes | None = fields.get("_cached_data")
+        if data is None:
+            read = None if "stream" in fields else self._small_body()
+            if read is not None and len(read[0]) == read[1]:
+                # What get_data() does, without the stream in between: the
+                # stream is left at its end, as reading it would leave it.
+                data = read[0]
+                fields["stream"] = io.BytesIO()
+            else:
+                if read is not None:
+                    fields["stream"] = LimitedStream(io.BytesIO(read[0]), read[1])
+                data = self.stream.read()
+            if cache:
+                self._cached_data = data
         provider = self.json_module
         # The default provider's loads is json.loads itself.
         loads = (
@@ -570,12 +596,16 @@ class Response(ResponseBase):
         ):
             # What Werkzeug's constructor does for these cases, without the
             # validation that constant headers do not need.
-            ctype = _content_type(
-                self.default_mimetype if mimetype is None else mimetype
-            )
+            if mimetype is None:
+                mimetype = self.default_mimetype
+            ctype = _CONTENT_TYPES.get(mimetype) or _content_type(mimetype)  # type: ignore[arg-type]
             if status is None:
                 status = self.default_status
-            status_line = _status_line(status) if status.__class__ is int else None
+            status_line = (
+                _STATUS_LINES.get(status) or _status_line(status)
+                if status.__class__ is int
+                else None
+            )
             body_type = response.__class__
             if ctype is not None and status_line is not None:
                 headers_obj = Headers.__new__(Headers)
@@ -591,7 +621,13 @@ class Response(ResponseBase):
                             ("Content-Type", ctype),
                             ("Content-Length", str(len(data))),
                         ]
-                        self._fast_fill(headers_obj, status_line, status, [data])  # type: ignore[arg-type]
+                        # _fast_fill, written out: most responses come here.
+                        self.headers = headers_obj
+                        self._status = status_line
+                        self._status_code = status  # type: ignore[assignment]
+                        self.direct_passthrough = False
+                        self._on_close = []
+                        self.response = [data]
                         return
                 elif body_type is not bytearray:
                     # An iterable body is kept as given (a generator
