@@ -192,3 +192,31 @@ def test_no_secret_key_gives_null_session(app, fw) -> None:  # noqa: ANN001
 
     app.config["TESTING"] = False
     assert app.test_client().get("/").status_code == 500
+
+
+@pytest.mark.parametrize("name", ["request", "session", "g", "current_app"])
+def test_proxies_behave_as_flasks_outside_and_inside(name: str) -> None:
+    import flask
+    from werkzeug.local import LocalProxy
+
+    seen = []
+    for fw in (flaskrs, flask):
+        proxy = getattr(fw, name)
+        assert isinstance(proxy, LocalProxy)
+        with pytest.raises(RuntimeError) as caught:
+            proxy.anything  # noqa: B018
+        seen.append((repr(proxy), bool(proxy), str(caught.value)))
+        app = fw.Flask("a")
+        app.secret_key = "k"
+        with app.test_request_context("/?x=1"):
+            target = proxy._get_current_object()
+            if name == "g":
+                proxy.seen = 1
+                assert target.seen == 1 and "seen" in proxy
+            elif name == "request":
+                assert proxy.args["x"] == "1" and proxy.method == "GET"
+            elif name == "current_app":
+                assert proxy.name == "a" and proxy.config is target.config
+            with pytest.raises(AttributeError):
+                proxy.no_such_attribute  # noqa: B018
+    assert seen[0] == seen[1]

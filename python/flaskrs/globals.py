@@ -63,6 +63,10 @@ class _ContextProxy(LocalProxy):  # type: ignore[type-arg]
         return getattr(target, name)
 
 
+# Shown by repr() of an unbound proxy, as for Werkzeug's own proxies.
+_ContextProxy.__name__ = _ContextProxy.__qualname__ = "LocalProxy"
+
+
 def _reach(var: ContextVar[t.Any], field: str | None = None) -> t.Any:
     """A proxy to what ``var`` holds (or to its attribute ``field``),
     failing with the message for that kind of context."""
