@@ -99,6 +99,13 @@ def make_app(fw: types.ModuleType, interface: t.Any, **config: t.Any) -> t.Any:
         session.clear()
         return "c"
 
+    @app.get("/vary/<kind>")
+    def vary(kind: str):
+        # A Vary header of the view's own, before the session adds Cookie.
+        session["v"] = kind
+        headers = {"Vary": kind} if kind != "none" else {}
+        return "v", headers
+
     @app.get("/mutate-inside")
     def mutate_inside():
         session.setdefault("items", [])
@@ -125,6 +132,10 @@ def script(app: t.Any) -> list[tuple[int, list[tuple[str, str]], bytes]]:
         "/clear",
         "/read",
         "/clear",
+        "/vary/Accept-Encoding",
+        "/vary/Cookie",
+        "/vary/cookie",
+        "/vary/none",
     ]:
         response = client.get(path)
         seen.append(

@@ -22,6 +22,8 @@ from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
+from ._cookies import set_session_cookie
+from ._cookies import vary_on_cookie
 from .json.tag import TaggedJSONSerializer
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -355,19 +357,28 @@ class SecureCookieSessionInterface(SessionInterface):
         to another.
         """
         if session.accessed:
-            response.vary.add("Cookie")
+            vary_on_cookie(response)
 
         if session:
             if not self.should_set_cookie(app, session):
                 return
 
             token = self._sign(app, session)
-            response.set_cookie(
-                self.get_cookie_name(app),
-                token,
-                expires=self.get_expiration_time(app, session),
-                **self._cookie_attributes(app),
-            )
+            expires = self.get_expiration_time(app, session)
+            if expires is None:
+                set_session_cookie(
+                    response,
+                    self.get_cookie_name(app),
+                    token,
+                    self._cookie_attributes(app),
+                )
+            else:
+                response.set_cookie(
+                    self.get_cookie_name(app),
+                    token,
+                    expires=expires,
+                    **self._cookie_attributes(app),
+                )
         elif session.modified:
             # It held data before this request and was cleared.
             response.delete_cookie(
@@ -377,7 +388,7 @@ class SecureCookieSessionInterface(SessionInterface):
             # Empty and untouched: no cookie to send and none to remove.
             return
 
-        response.vary.add("Cookie")
+        vary_on_cookie(response)
 
     def _cookie_attributes(self, app: Flask) -> dict[str, t.Any]:
         return {

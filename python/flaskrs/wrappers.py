@@ -11,9 +11,11 @@ from json import loads as _stdlib_loads
 
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.datastructures import Headers
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.http import parse_cookie
 from werkzeug.sansio.request import Request as _SansIORequest
 from werkzeug.sansio.response import Response as _SansIOResponse
 from werkzeug.urls import iri_to_uri
@@ -471,6 +473,17 @@ class Request(RequestBase):
         if cache:
             self._cached_json = (value, value)
         return value
+
+    @cached_property
+    def cookies(self) -> ImmutableMultiDict[str, str]:
+        """The request's cookies, parsed as Werkzeug parses them."""
+        if self.__class__ is not Request:
+            return super().cookies  # type: ignore[no-any-return]
+        # Werkzeug joins the environ's headers named Cookie: a WSGI environ
+        # has one at most.
+        return parse_cookie(  # type: ignore[return-value]
+            self.environ.get("HTTP_COOKIE"), cls=self.dict_storage_class
+        )
 
     @property
     def endpoint(self) -> str | None:
