@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import types
+import warnings
 
 import flask
 import pytest
@@ -303,3 +304,23 @@ def test_exported_names_match_flask() -> None:
     missing = {n for n in names if not hasattr(flaskrs, n)}
     assert not missing
     assert flaskrs.AppContext is flaskrs.ctx.AppContext
+
+
+def test_host_mismatch_warning_is_filtered_as_flasks(fw) -> None:  # noqa: ANN001
+    # Filters written for Flask name the module the warning comes from.
+    app = fw.Flask("a", subdomain_matching=True)
+    app.config["SERVER_NAME"] = "dev.local"
+
+    @app.route("/")
+    def index() -> str:
+        return "x"
+
+    client = app.test_client()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="Current server name"):
+            client.get("/", "http://foo.localhost")
+        warnings.filterwarnings(
+            "ignore", "Current server name", UserWarning, "flask.app"
+        )
+        assert client.get("/", "http://foo.localhost").status_code == 404

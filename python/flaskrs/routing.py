@@ -10,6 +10,7 @@ handles what is rare: redirects, errors and bookkeeping.
 
 from __future__ import annotations
 
+import sys
 import typing as t
 import warnings
 from functools import lru_cache
@@ -196,7 +197,7 @@ class Map(_WerkzeugMap):
         )
         if mismatch is not None:
             # Werkzeug warns on every bind, so the warning is not cached.
-            warnings.warn(mismatch, stacklevel=2)
+            _warn_from_caller(mismatch)
         # WSGI strings are latin-1 code points; ASCII ones need no decoding.
         script_name = env.get("SCRIPT_NAME")
         if script_name is None:
@@ -276,6 +277,27 @@ def _host_binding(
     except UnicodeError as e:
         raise BadHost() from e
     return encoded, subdomain, scheme, mismatch
+
+
+def _warn_from_caller(message: str) -> None:
+    """``warnings.warn(message, stacklevel=2)`` from ``bind_to_environ``,
+    except that a caller in a flaskrs module is named as its Flask
+    counterpart (``flaskrs.app`` as ``flask.app``): Werkzeug's warning comes
+    from Flask's code in a Flask app, and filters written for it, such as
+    ``filterwarnings("ignore", ..., module="flask.app")``, keep applying."""
+    frame = sys._getframe(2)
+    module = frame.f_globals.get("__name__", "<string>")
+    if module == "flaskrs" or module.startswith("flaskrs."):
+        module = "flask" + module[len("flaskrs") :]
+    warnings.warn_explicit(
+        message,
+        UserWarning,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=module,
+        registry=frame.f_globals.setdefault("__warningregistry__", {}),
+        module_globals=frame.f_globals,
+    )
 
 
 def _is_websocket_upgrade(upgrade: str, connection: str) -> bool:

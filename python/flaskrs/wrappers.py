@@ -554,20 +554,33 @@ _JSON_SPACE = " \t\n\r"
 
 def _loads_body(data: bytes) -> t.Any:
     """``json.loads(data)`` for a body that starts with a JSON value in
-    UTF-8 (what clients send), without its encoding detection and its
-    layers of Python calls; anything else, and every error, goes to
-    ``json.loads`` itself so the result and the exception are its own."""
-    if data and data[0] < 0x80 and chr(data[0]) not in _JSON_SPACE:
-        if len(data) == 1 or data[1]:
-            try:
-                text = data.decode("utf-8", "surrogatepass")
-                value, end = _scan_json(text, 0)
-            except (ValueError, StopIteration):
-                pass
-            else:
-                if end == len(text) or not text[end:].strip(_JSON_SPACE):
-                    return value
+    UTF-8 (what clients send), without its encoding detection; anything
+    else goes to ``json.loads`` itself so the result and the exception are
+    its own."""
+    if data and data[0] < 0x80 and (len(data) == 1 or data[1]):
+        # No BOM and no NUL in the first two bytes: json reads it as UTF-8.
+        try:
+            text = data.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return _loads_text(text)
     return _stdlib_loads(data)
+
+
+def _loads_text(text: str) -> t.Any:
+    """``json.loads(text)``, straight to json's C scanner when the text is a
+    JSON value with nothing but whitespace after it; anything else, and
+    every error, goes to ``json.loads`` itself."""
+    if text and text[0] not in _JSON_SPACE:
+        try:
+            value, end = _scan_json(text, 0)
+        except (ValueError, StopIteration):
+            pass
+        else:
+            if end == len(text) or not text[end:].strip(_JSON_SPACE):
+                return value
+    return _stdlib_loads(text)
 
 
 def _app_in_debug() -> bool:
