@@ -23,7 +23,8 @@ venv: $(VENV)/.ready  ## create the virtualenv with the build and test tools
 ABI3 := $(shell $(PYTHON) -c 'import sys; print("abi3-py310" if sys.version_info >= (3, 10) else "abi3-py39")')
 
 build: venv  ## build the Rust core and install flaskrs into the virtualenv (editable)
-	rm -f python/flaskrs/_core.*.so
+	# A version-specific build left behind would be imported before this one.
+	rm -f python/flaskrs/_core.cpython-*.so
 	$(VENV)/bin/maturin develop --release --quiet -F extension-module,$(ABI3)
 
 serve: build  ## build, then serve the demo app on http://127.0.0.1:$(PORT)
