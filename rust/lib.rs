@@ -8,6 +8,7 @@
 
 pub mod py;
 pub mod routing;
+pub mod session;
 
 use pyo3::prelude::*;
 

@@ -6,7 +6,15 @@ import typing as t
 
 from typing_extensions import disjoint_base
 
-__all__ = ["AdapterCore", "Router", "__version__"]
+__all__ = [
+    "AdapterCore",
+    "Router",
+    "SessionSigner",
+    "SignatureError",
+    "__version__",
+    "tagged_dumps",
+    "untag",
+]
 __version__: str
 
 @t.final
@@ -70,3 +78,34 @@ class AdapterCore:
         append_unknown: bool = True,
         url_scheme: str | None = None,
     ) -> str: ...
+
+# Session cookie signing (itsdangerous's format, as Flask configures it).
+
+class SignatureError(ValueError):
+    """A session cookie was refused; ``kind`` says why."""
+
+    kind: t.Literal["signature", "timestamp", "expired", "payload"]
+    timestamp: int | None
+
+@t.final
+class SessionSigner:
+    """Signs and verifies Flask's session cookie as itsdangerous does."""
+
+    def __new__(
+        cls,
+        secret_keys: str | bytes | t.Iterable[str | bytes],
+        salt: str | bytes,
+        max_payload: int,
+    ) -> SessionSigner: ...
+    def sign(self, payload: bytes, timestamp: int) -> str: ...
+    def unsign(
+        self, cookie: str | bytes, max_age: int | None, now: int
+    ) -> tuple[bytes, int]: ...
+
+# Tagged JSON (the session payload).
+
+def tagged_dumps(value: t.Any, sort_keys: bool) -> bytes | None:
+    """Flask's tagged JSON text of ``value``, or None outside the fast types."""
+
+def untag(value: t.Any) -> t.Any:
+    """``value`` (from ``json.loads``) with its tagged objects loaded."""

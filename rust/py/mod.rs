@@ -4,6 +4,8 @@
 mod adapter;
 mod convert;
 mod router;
+mod session;
+mod tagged;
 mod text;
 mod uuid;
 
@@ -13,5 +15,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<router::Router>()?;
     m.add_class::<adapter::AdapterCore>()?;
+    session::register(m)?;
+    tagged::register(m)?;
     Ok(())
 }

@@ -1,0 +1,132 @@
+//! `SessionSigner`: the session cookie's signing and verification for Python.
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
+
+use super::text::utf8;
+use crate::session::{Error, Kind, Signer};
+
+create_exception!(
+    flaskrs._core,
+    SignatureError,
+    PyValueError,
+    "A session cookie was refused. `kind` says why: \"signature\", \"timestamp\", \
+     \"expired\" or \"payload\"; `timestamp` is the signing time when it could be read."
+);
+
+#[pyclass(module = "flaskrs._core", frozen)]
+pub struct SessionSigner {
+    inner: Signer,
+}
+
+/// A secret or salt as itsdangerous's `want_bytes` takes it: bytes as they
+/// are, str as UTF-8.
+fn key_bytes(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(b) = value.downcast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    if let Ok(s) = value.downcast::<PyString>() {
+        return Ok(utf8(s)?.as_bytes().to_vec());
+    }
+    Err(PyTypeError::new_err(format!(
+        "secret keys and salt must be str or bytes, not {}",
+        value.get_type().name()?
+    )))
+}
+
+fn raise(py: Python<'_>, error: Error) -> PyErr {
+    let err = SignatureError::new_err(error.message);
+    let value = err.value(py);
+    let kind = match error.kind {
+        Kind::Signature => intern!(py, "signature"),
+        Kind::Timestamp => intern!(py, "timestamp"),
+        Kind::Expired => intern!(py, "expired"),
+        Kind::Payload => intern!(py, "payload"),
+    };
+    let set = value
+        .setattr(intern!(py, "kind"), kind)
+        .and_then(|()| value.setattr(intern!(py, "timestamp"), error.timestamp));
+    match set {
+        Ok(()) => err,
+        Err(e) => e,
+    }
+}
+
+#[pymethods]
+impl SessionSigner {
+    /// `secret_keys` in itsdangerous's order, the newest last; a lone str or
+    /// bytes is one key, as itsdangerous takes it. `max_payload` bounds what
+    /// a compressed payload may inflate to, in bytes.
+    #[new]
+    fn new(
+        secret_keys: &Bound<'_, PyAny>,
+        salt: &Bound<'_, PyAny>,
+        max_payload: usize,
+    ) -> PyResult<Self> {
+        let keys = if secret_keys.is_instance_of::<PyString>()
+            || secret_keys.is_instance_of::<PyBytes>()
+        {
+            vec![key_bytes(secret_keys)?]
+        } else {
+            secret_keys
+                .try_iter()?
+                .map(|key| key_bytes(&key?))
+                .collect::<PyResult<Vec<_>>>()?
+        };
+        let salt = key_bytes(salt)?;
+        let inner = Signer::new(&keys, &salt, max_payload).map_err(PyValueError::new_err)?;
+        Ok(SessionSigner { inner })
+    }
+
+    /// The cookie for the JSON bytes `payload` signed at `timestamp`.
+    fn sign(&self, payload: &[u8], timestamp: u64) -> String {
+        self.inner.sign(payload, timestamp)
+    }
+
+    /// `(json, timestamp)` of a cookie, or `SignatureError`. The age is
+    /// checked against `now` only when `max_age` is given.
+    fn unsign<'py>(
+        &self,
+        py: Python<'py>,
+        cookie: &Bound<'py, PyAny>,
+        max_age: Option<i64>,
+        now: i64,
+    ) -> PyResult<(Bound<'py, PyBytes>, u64)> {
+        let result = if let Ok(b) = cookie.downcast::<PyBytes>() {
+            self.inner.unsign(b.as_bytes(), max_age, now)
+        } else if let Ok(s) = cookie.downcast::<PyString>() {
+            // A lone surrogate cannot be UTF-8: no key can have signed it.
+            match utf8(s) {
+                Ok(text) => self.inner.unsign(text.as_bytes(), max_age, now),
+                Err(_) => Err(Error::new(
+                    Kind::Signature,
+                    None,
+                    "The cookie is not valid text",
+                )),
+            }
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "the cookie must be str or bytes, not {}",
+                cookie.get_type().name()?
+            )));
+        };
+        match result {
+            Ok((json, timestamp)) => Ok((PyBytes::new(py, &json), timestamp)),
+            Err(error) => Err(raise(py, error)),
+        }
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    let error = py.get_type::<SignatureError>();
+    // Class defaults, so an instance made by hand still has both attributes.
+    error.setattr("kind", "signature")?;
+    error.setattr("timestamp", py.None())?;
+    m.add("SignatureError", error)?;
+    m.add_class::<SessionSigner>()?;
+    Ok(())
+}

@@ -1,0 +1,341 @@
+//! The session cookie: `payload.timestamp.signature`, each part base64url.
+//!
+//! itsdangerous's URL-safe timed serializer as Flask configures it: the key
+//! is HMAC-SHA1(secret, salt), the signature is HMAC-SHA1 of
+//! `payload.timestamp` under that key, and the payload is the JSON, zlib
+//! compressed (and marked with a leading `.`) when that makes it shorter.
+
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+
+use super::b64;
+use super::error::{Error, Kind};
+use super::zlib::{self, InflateError};
+
+type HmacSha1 = Hmac<Sha1>;
+
+pub struct Signer {
+    /// One keyed MAC per secret, newest first. Cloning a keyed MAC skips
+    /// hashing the key pads again on every cookie.
+    keys: Vec<HmacSha1>,
+    /// Most bytes a compressed payload may inflate to.
+    max_payload: usize,
+}
+
+impl Signer {
+    /// `secret_keys` in itsdangerous's order: the last one is the newest and
+    /// signs; all of them verify.
+    pub fn new<K: AsRef<[u8]>>(
+        secret_keys: &[K],
+        salt: &[u8],
+        max_payload: usize,
+    ) -> Result<Self, &'static str> {
+        if secret_keys.is_empty() {
+            return Err("at least one secret key is required");
+        }
+        let keys = secret_keys
+            .iter()
+            .rev()
+            .map(|secret| derive(secret.as_ref(), salt))
+            .collect::<Option<Vec<_>>>()
+            .ok_or("HMAC-SHA1 refused a key")?;
+        Ok(Signer { keys, max_payload })
+    }
+
+    /// The cookie for the JSON `payload` signed at `timestamp`.
+    pub fn sign(&self, payload: &[u8], timestamp: u64) -> String {
+        let compressed = zlib::compress_if_shorter(payload);
+        let body = compressed.as_deref().unwrap_or(payload);
+        let mut out = String::with_capacity(body.len() / 3 * 4 + 48);
+        if compressed.is_some() {
+            out.push('.');
+        }
+        b64::encode_into(body, &mut out);
+        out.push('.');
+        b64::encode_into(timestamp_bytes(&timestamp.to_be_bytes()), &mut out);
+        // `new` refuses an empty key list, so the newest key is always there.
+        let tag = self.keys.first().map(|key| {
+            key.clone()
+                .chain_update(out.as_bytes())
+                .finalize()
+                .into_bytes()
+        });
+        out.push('.');
+        if let Some(tag) = tag {
+            b64::encode_into(&tag, &mut out);
+        }
+        out
+    }
+
+    /// The JSON and the timestamp of a cookie, checked in itsdangerous's
+    /// order: signature, timestamp, age (when `max_age` is given), payload.
+    pub fn unsign(
+        &self,
+        cookie: &[u8],
+        max_age: Option<i64>,
+        now: i64,
+    ) -> Result<(Vec<u8>, u64), Error> {
+        let Some((signed, sig)) = rsplit_dot(cookie) else {
+            return Err(Error::new(Kind::Signature, None, "No b'.' found in value"));
+        };
+        let verified = b64::decode(sig).is_some_and(|sig| self.verify(signed, &sig));
+        let Some((payload, ts_text)) = rsplit_dot(signed) else {
+            return Err(if verified {
+                Error::new(Kind::Timestamp, None, "timestamp missing")
+            } else {
+                Error::new(Kind::Signature, None, "Signature does not match")
+            });
+        };
+        let timestamp = decode_timestamp(ts_text);
+        if !verified {
+            return Err(Error::new(
+                Kind::Signature,
+                timestamp,
+                "Signature does not match",
+            ));
+        }
+        let Some(timestamp) = timestamp else {
+            return Err(Error::new(Kind::Timestamp, None, "Malformed timestamp"));
+        };
+        if let Some(max_age) = max_age {
+            let age = i128::from(now) - i128::from(timestamp);
+            if age > i128::from(max_age) {
+                return Err(Error::new(
+                    Kind::Expired,
+                    Some(timestamp),
+                    format!("Signature age {age} > {max_age} seconds"),
+                ));
+            }
+            if age < 0 {
+                return Err(Error::new(
+                    Kind::Expired,
+                    Some(timestamp),
+                    format!("Signature age {age} < 0 seconds"),
+                ));
+            }
+        }
+        let json = self
+            .decode_payload(payload)
+            .map_err(|message| Error::new(Kind::Payload, Some(timestamp), message))?;
+        Ok((json, timestamp))
+    }
+
+    /// Whether any key gives `sig`, compared in constant time.
+    fn verify(&self, signed: &[u8], sig: &[u8]) -> bool {
+        self.keys
+            .iter()
+            .any(|key| key.clone().chain_update(signed).verify_slice(sig).is_ok())
+    }
+
+    fn decode_payload(&self, payload: &[u8]) -> Result<Vec<u8>, String> {
+        let (compressed, text) = match payload.strip_prefix(b".") {
+            Some(rest) => (true, rest),
+            None => (false, payload),
+        };
+        let raw = b64::decode(text)
+            .ok_or("Could not base64 decode the payload because of an exception")?;
+        if !compressed {
+            return Ok(raw);
+        }
+        zlib::decompress_limited(&raw, self.max_payload).map_err(|e| match e {
+            InflateError::Corrupt => {
+                "Could not zlib decompress the payload before decoding the payload".to_owned()
+            }
+            InflateError::TooLarge => format!(
+                "The decompressed payload is larger than {} bytes",
+                self.max_payload
+            ),
+        })
+    }
+}
+
+/// The signing key: HMAC-SHA1 of the salt under the secret (itsdangerous's
+/// "hmac" key derivation), ready keyed for signing.
+fn derive(secret: &[u8], salt: &[u8]) -> Option<HmacSha1> {
+    let derived = HmacSha1::new_from_slice(secret)
+        .ok()?
+        .chain_update(salt)
+        .finalize()
+        .into_bytes();
+    HmacSha1::new_from_slice(&derived).ok()
+}
+
+/// Splits at the last `.`.
+fn rsplit_dot(text: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut parts = text.rsplitn(2, |&b| b == b'.');
+    let tail = parts.next()?;
+    let head = parts.next()?;
+    Some((head, tail))
+}
+
+/// Big-endian bytes without leading zeros, as itsdangerous's `int_to_bytes`
+/// (so 0 is no bytes at all).
+fn timestamp_bytes(be: &[u8]) -> &[u8] {
+    let zeros = be.iter().take_while(|&&b| b == 0).count();
+    be.get(zeros..).unwrap_or_default()
+}
+
+/// itsdangerous reads any big-endian integer; leading zero bytes are
+/// accepted as it does, and a value past 64 bits is malformed.
+fn decode_timestamp(text: &[u8]) -> Option<u64> {
+    let raw = b64::decode(text)?;
+    let digits = timestamp_bytes(&raw);
+    if digits.len() > 8 {
+        return None;
+    }
+    Some(digits.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMIT: usize = 64 * 1024 * 32;
+    const NOW: u64 = 1_700_000_000;
+    const SMALL: &[u8] = br#"{"_fresh":true,"cart":[1,2,3],"user_id":123,"username":"alice"}"#;
+    // URLSafeTimedSerializer(["old-key", "dev-secret"], salt="cookie-session",
+    // signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1})
+    // with time.time() == 1700000000, payloads passed through unchanged.
+    const SMALL_COOKIE: &str = "eyJfZnJlc2giOnRydWUsImNhcnQiOlsxLDIsM10sInVzZXJfaWQiOjEyMywidXNlcm5hbWUiOiJhbGljZSJ9.ZVPxAA.3_rzGG97-N_1sJSrzqf3A_IcuLw";
+    const BIG_COOKIE: &str = ".eJx1zysOgDAQBNC7rK5g-LNXIQgSKiqKAdf07iTgyIx97hVLd8yX-VosHeZNsHPP0fx1q-FjcG45d5x7zgPnkfPEeea8iI5qiidEFGIKUYW4QmQhthBd_L9bfQCoUI-t.ZVPxAA.A_V89CyhI0aOJNGscXN7EZtun2o";
+    // The same, signed with ["old-key"] alone.
+    const OLD_KEY_COOKIE: &str = "eyJfZnJlc2giOnRydWUsImNhcnQiOlsxLDIsM10sInVzZXJfaWQiOjEyMywidXNlcm5hbWUiOiJhbGljZSJ9.ZVPxAA.KP96jAgu1EtU06ZTb2w6tMggB1I";
+    // `{}` at time 0: the timestamp is empty.
+    const ZERO_TIME_COOKIE: &str = "e30..Jrp3sxGhJE4bPIXt8ITD6_Z0mxc";
+
+    fn signer() -> Signer {
+        Signer::new(&["old-key", "dev-secret"], b"cookie-session", LIMIT)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn big_json() -> Vec<u8> {
+        let items: Vec<String> = (0..20)
+            .map(|i| format!("{{\"id\":{i},\"name\":\"item\"}}"))
+            .collect();
+        format!("{{\"items\":[{}]}}", items.join(",")).into_bytes()
+    }
+
+    fn kind(r: Result<(Vec<u8>, u64), Error>) -> Option<Kind> {
+        r.err().map(|e| e.kind)
+    }
+
+    #[test]
+    fn signs_like_itsdangerous() {
+        let s = signer();
+        assert_eq!(s.sign(SMALL, NOW), SMALL_COOKIE);
+        assert_eq!(s.sign(&big_json(), NOW), BIG_COOKIE);
+        assert_eq!(s.sign(b"{}", 0), ZERO_TIME_COOKIE);
+    }
+
+    #[test]
+    fn unsigns_itsdangerous_cookies() {
+        let s = signer();
+        let now = i64::try_from(NOW).unwrap_or_default();
+        assert_eq!(
+            s.unsign(SMALL_COOKIE.as_bytes(), Some(10), now),
+            Ok((SMALL.to_vec(), NOW))
+        );
+        assert_eq!(
+            s.unsign(BIG_COOKIE.as_bytes(), None, 0),
+            Ok((big_json(), NOW))
+        );
+        assert_eq!(
+            s.unsign(OLD_KEY_COOKIE.as_bytes(), None, now),
+            Ok((SMALL.to_vec(), NOW))
+        );
+        assert_eq!(
+            s.unsign(ZERO_TIME_COOKIE.as_bytes(), Some(5), 5),
+            Ok((b"{}".to_vec(), 0))
+        );
+    }
+
+    #[test]
+    fn old_key_is_not_accepted_once_dropped() {
+        let s = Signer::new(&["dev-secret"], b"cookie-session", LIMIT)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            kind(s.unsign(OLD_KEY_COOKIE.as_bytes(), None, 0)),
+            Some(Kind::Signature)
+        );
+    }
+
+    #[test]
+    fn expiry() {
+        let s = signer();
+        let now = i64::try_from(NOW).unwrap_or_default();
+        let late = s.unsign(SMALL_COOKIE.as_bytes(), Some(10), now + 12);
+        assert_eq!(
+            late.err().map(|e| (e.kind, e.timestamp, e.message)),
+            Some((
+                Kind::Expired,
+                Some(NOW),
+                "Signature age 12 > 10 seconds".to_owned()
+            ))
+        );
+        let early = s.unsign(SMALL_COOKIE.as_bytes(), Some(10), now - 3);
+        assert_eq!(
+            early.err().map(|e| e.message),
+            Some("Signature age -3 < 0 seconds".to_owned())
+        );
+        assert!(s
+            .unsign(SMALL_COOKIE.as_bytes(), Some(10), now + 10)
+            .is_ok());
+    }
+
+    #[test]
+    fn refusals() {
+        let s = signer();
+        let tampered = SMALL_COOKIE.replacen("eyJ", "eyK", 1);
+        assert_eq!(
+            kind(s.unsign(tampered.as_bytes(), None, 0)),
+            Some(Kind::Signature)
+        );
+        assert_eq!(kind(s.unsign(b"", None, 0)), Some(Kind::Signature));
+        assert_eq!(kind(s.unsign(b"abc", None, 0)), Some(Kind::Signature));
+        assert_eq!(kind(s.unsign(b"...", None, 0)), Some(Kind::Signature));
+        assert_eq!(
+            kind(s.unsign(&SMALL_COOKIE.as_bytes()[..40], None, 0)),
+            Some(Kind::Signature)
+        );
+    }
+
+    #[test]
+    fn signed_but_broken_inside() {
+        let s = signer();
+        let sign_raw = |text: &str| {
+            let tag = s
+                .keys
+                .first()
+                .cloned()
+                .map(|m| m.chain_update(text.as_bytes()).finalize().into_bytes())
+                .unwrap_or_default();
+            let mut out = format!("{text}.");
+            b64::encode_into(&tag, &mut out);
+            out
+        };
+        let cases = [
+            ("e30", Kind::Timestamp),
+            ("e30.A", Kind::Timestamp),
+            ("e30.____________", Kind::Timestamp),
+            ("e.ZVPxAA", Kind::Payload),
+            (".e30.ZVPxAA", Kind::Payload),
+        ];
+        for (text, want) in cases {
+            assert_eq!(
+                kind(s.unsign(sign_raw(text).as_bytes(), None, 0)),
+                Some(want),
+                "{text}"
+            );
+        }
+        // Leading zero bytes in the timestamp are read as itsdangerous reads them.
+        assert_eq!(
+            s.unsign(sign_raw("e30.AAAAAAAAZVPxAA").as_bytes(), None, 0),
+            Ok((b"{}".to_vec(), NOW))
+        );
+    }
+
+    #[test]
+    fn no_keys() {
+        assert!(Signer::new::<&str>(&[], b"cookie-session", LIMIT).is_err());
+    }
+}
