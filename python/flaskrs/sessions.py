@@ -24,6 +24,7 @@ from werkzeug.datastructures import CallbackDict
 
 from ._cookies import set_session_cookie
 from ._cookies import vary_on_cookie
+from ._signing import SessionSerializer
 from .json.tag import TaggedJSONSerializer
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -235,6 +236,9 @@ def _sha1_when_called(string: bytes = b"") -> t.Any:
     return hashlib.sha1(string)
 
 
+# Digest methods that mean HMAC-SHA1, which the native signer computes.
+_SHA1 = (_sha1_when_called, hashlib.sha1)
+
 #: The serializer behind the default session cookie; one instance for all
 #: apps.
 session_json_serializer = TaggedJSONSerializer()
@@ -296,15 +300,31 @@ class SecureCookieSessionInterface(SessionInterface):
         if memo is None or memo[0] != inputs:
             # itsdangerous signs with the last key of the list and verifies
             # with all of them, last first.
-            signer = URLSafeTimedSerializer(
-                [*fallbacks, secret_key],
-                salt=self.salt,
-                serializer=self.serializer,
-                signer_kwargs={
-                    "key_derivation": self.key_derivation,
-                    "digest_method": self.digest_method,
-                },
-            )
+            keys = [*fallbacks, secret_key]
+            signer: URLSafeTimedSerializer
+            if (
+                self.key_derivation == "hmac"
+                and self.digest_method in _SHA1
+                and isinstance(self.salt, (str, bytes))
+                and all(isinstance(k, (str, bytes)) for k in keys)
+            ):
+                # Flask's own format: signed in the native core.
+                signer = SessionSerializer(
+                    keys,  # type: ignore[arg-type]
+                    self.salt,
+                    self.serializer,
+                    self.digest_method,
+                )
+            else:
+                signer = URLSafeTimedSerializer(
+                    keys,  # type: ignore[arg-type]
+                    salt=self.salt,
+                    serializer=self.serializer,
+                    signer_kwargs={
+                        "key_derivation": self.key_derivation,
+                        "digest_method": self.digest_method,
+                    },
+                )
             memo = self._signer_memo = (inputs, signer)
 
         return memo[1]

@@ -1,0 +1,137 @@
+"""The session cookie's serializer, with signing, verification and the
+tagged JSON done by the native core.
+
+It is an itsdangerous ``URLSafeTimedSerializer`` (every attribute and method
+of one is there, for code that uses the serializer directly), configured as
+Flask configures it; ``dumps`` and ``loads`` without a salt of their own go
+through ``flaskrs._core`` and give the same cookies and the same results.
+"""
+
+from __future__ import annotations
+
+import time
+import typing as t
+from datetime import datetime
+from datetime import timezone
+
+from itsdangerous import BadPayload
+from itsdangerous import BadTimeSignature
+from itsdangerous import Serializer
+from itsdangerous import SignatureExpired
+from itsdangerous import URLSafeTimedSerializer
+
+from ._core import SessionSigner
+from ._core import SignatureError
+from ._core import tagged_dumps
+from ._core import untag
+from .globals import _cv_app
+from .json.provider import _default
+from .json.provider import DefaultJSONProvider
+from .json.tag import TaggedJSONSerializer
+from .wrappers import _loads_text
+
+# The most a session payload may inflate to: far above what a browser keeps
+# in a cookie (4 KB), far below what would hurt a worker.
+_MOST_PAYLOAD = 1 << 20
+
+
+def _plain_tagging(serializer: t.Any) -> bool:
+    # The serializer gives exactly what the native functions give: the
+    # built-in tags only, in their order.
+    return (
+        type(serializer) is TaggedJSONSerializer
+        and serializer._fast_order is not None
+        and serializer.order == serializer._fast_order
+    )
+
+
+def _json_sorting() -> bool | None:
+    # How the tagged JSON is encoded right now: sorted keys or not, or None
+    # when the app's JSON provider is not the default one as configured by
+    # default (then its own dumps has to run).
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        return False
+    provider = ctx.app.json
+    if (
+        type(provider) is DefaultJSONProvider
+        and provider.default is _default
+        and provider.ensure_ascii is True
+        and "dumps" not in vars(provider)
+        and "loads" not in vars(provider)
+    ):
+        return bool(provider.sort_keys)
+    return None
+
+
+class SessionSerializer(URLSafeTimedSerializer):
+    """``URLSafeTimedSerializer(secret_keys, salt, serializer=..., signer
+    _kwargs={"key_derivation": "hmac", "digest_method": sha1})``."""
+
+    def __init__(
+        self,
+        secret_keys: list[str] | list[bytes],
+        salt: str | bytes,
+        serializer: t.Any,
+        digest_method: t.Any,
+    ) -> None:
+        super().__init__(
+            secret_keys,
+            salt=salt,
+            serializer=serializer,
+            signer_kwargs={"key_derivation": "hmac", "digest_method": digest_method},
+        )
+        self._native = SessionSigner(self.secret_keys, salt, _MOST_PAYLOAD)
+
+    def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> str:
+        if salt is not None:
+            return super().dumps(obj, salt)  # type: ignore[no-any-return]
+        payload = None
+        if _plain_tagging(self.serializer):
+            sort = _json_sorting()
+            if sort is not None:
+                payload = tagged_dumps(obj, sort)
+        if payload is None:
+            payload = self.serializer.dumps(obj).encode("utf-8")
+        return self._native.sign(payload, int(time.time()))
+
+    def loads(  # type: ignore[override]
+        self,
+        s: str | bytes,
+        max_age: int | None = None,
+        return_timestamp: bool = False,
+        salt: str | bytes | None = None,
+    ) -> t.Any:
+        if salt is not None:
+            return super().loads(s, max_age, return_timestamp, salt)
+        try:
+            payload, stamp = self._native.unsign(s, max_age, int(time.time()))
+        except SignatureError as e:
+            raise _itsdangerous_error(e) from None
+        value = self._load_payload_text(payload)
+        if return_timestamp:
+            return value, datetime.fromtimestamp(stamp, tz=timezone.utc)
+        return value
+
+    def _load_payload_text(self, payload: bytes) -> t.Any:
+        if not (_plain_tagging(self.serializer) and _json_sorting() is not None):
+            # itsdangerous's own step from verified bytes to the value.
+            return Serializer.load_payload(self, payload)
+        try:
+            return untag(_loads_text(payload.decode("utf-8")))
+        except Exception as e:
+            raise BadPayload(
+                "The session payload is not tagged JSON.", original_error=e
+            ) from e
+
+
+def _itsdangerous_error(e: SignatureError) -> Exception:
+    # The exception itsdangerous raises for the same failure.
+    message = str(e)
+    if e.kind == "payload":
+        return BadPayload(message)
+    if e.kind == "expired" and e.timestamp is not None:
+        return SignatureExpired(
+            message, date_signed=datetime.fromtimestamp(e.timestamp, tz=timezone.utc)
+        )
+    return BadTimeSignature(message)
