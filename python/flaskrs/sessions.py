@@ -229,6 +229,9 @@ _COOKIE_ATTRIBUTES = (
 )
 
 
+_GETTERS = frozenset(getter for _, getter in _COOKIE_ATTRIBUTES)
+
+
 def _sha1_when_called(string: bytes = b"") -> t.Any:
     # Resolving hashlib.sha1 only when a signature is computed keeps systems
     # that restrict SHA-1 (FIPS mode) from failing at import: only apps that
@@ -408,9 +411,24 @@ class SecureCookieSessionInterface(SessionInterface):
             # Empty and untouched: no cookie to send and none to remove.
             return
 
-        vary_on_cookie(response)
+        if not session.accessed:
+            # (An accessed session added it above already.)
+            vary_on_cookie(response)
 
     def _cookie_attributes(self, app: Flask) -> dict[str, t.Any]:
+        if type(self) is SecureCookieSessionInterface and _GETTERS.isdisjoint(
+            self.__dict__
+        ):
+            # The getters are this class's own: what they read, read at once.
+            config = app.config
+            return {
+                "domain": config["SESSION_COOKIE_DOMAIN"],
+                "path": config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"],
+                "secure": config["SESSION_COOKIE_SECURE"],
+                "partitioned": config["SESSION_COOKIE_PARTITIONED"],
+                "samesite": config["SESSION_COOKIE_SAMESITE"],
+                "httponly": config["SESSION_COOKIE_HTTPONLY"],
+            }
         return {
             option: getattr(self, getter)(app) for option, getter in _COOKIE_ATTRIBUTES
         }

@@ -220,6 +220,28 @@ _FAST_BODY = _names(RequestBase.get_json) == {
 }
 
 
+def _plain_cookie_pairs(header: str | None) -> list[tuple[str, str]] | None:
+    """What Werkzeug's ``parse_cookie`` finds in a Cookie header without
+    quotes, backslashes or tabs (what browsers send): ``name=value`` pairs
+    between semicolons, spaces around them ignored, a bare name taken with
+    an empty value, and pieces that are not a pair (an empty name, a space
+    inside) skipped. ``None`` for any other header, which Werkzeug then
+    parses itself."""
+    if not header:
+        return []
+    if '"' in header or "\\" in header or "\t" in header:
+        return None
+    pairs = []
+    for piece in header.split(";"):
+        name, eq, value = piece.strip(" ").partition("=")
+        if eq:
+            name = name.rstrip(" ")
+            value = value.lstrip(" ")
+        if name and " " not in name and " " not in value:
+            pairs.append((name, value))
+    return pairs
+
+
 def _declares_json(environ: WSGIEnvironment) -> bool:
     """Werkzeug's ``is_json``: the mimetype (before any parameters, trimmed
     of spaces and tabs, lower-cased) is ``application/json`` or
@@ -481,9 +503,11 @@ class Request(RequestBase):
             return super().cookies  # type: ignore[no-any-return]
         # Werkzeug joins the environ's headers named Cookie: a WSGI environ
         # has one at most.
-        return parse_cookie(  # type: ignore[return-value]
-            self.environ.get("HTTP_COOKIE"), cls=self.dict_storage_class
-        )
+        header = self.environ.get("HTTP_COOKIE")
+        pairs = _plain_cookie_pairs(header)
+        if pairs is None:
+            return parse_cookie(header, cls=self.dict_storage_class)  # type: ignore[return-value]
+        return self.dict_storage_class(pairs)  # type: ignore[return-value]
 
     @property
     def endpoint(self) -> str | None:
