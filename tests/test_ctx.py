@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing as t
+
 import pytest
 
 import flaskrs
@@ -220,3 +222,37 @@ def test_proxies_behave_as_flasks_outside_and_inside(name: str) -> None:
             with pytest.raises(AttributeError):
                 proxy.no_such_attribute  # noqa: B018
     assert seen[0] == seen[1]
+
+
+def _item_operations(fw: t.Any) -> list[t.Any]:
+    seen: list[t.Any] = []
+    operations = [
+        lambda: fw.session.__setitem__("a", 1),
+        lambda: fw.session["a"],
+        lambda: "a" in fw.session,
+        lambda: fw.session.__delitem__("a"),
+        lambda: "a" in fw.session,
+        lambda: fw.session["a"],
+        lambda: fw.request["x"],
+        lambda: "x" in fw.g,
+        lambda: fw.g["x"],
+    ]
+    for operation in operations:
+        try:
+            seen.append(("ok", operation()))
+        except Exception as e:
+            seen.append((type(e).__name__, str(e)))
+    return seen
+
+
+def test_proxy_items_as_flasks() -> None:
+    import flask
+
+    answers = []
+    for fw in (flaskrs, flask):
+        outside = _item_operations(fw)
+        app = fw.Flask("a")
+        app.secret_key = "k"
+        with app.test_request_context():
+            answers.append((outside, _item_operations(fw)))
+    assert answers[0] == answers[1]

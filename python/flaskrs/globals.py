@@ -41,8 +41,9 @@ _cv_request: ContextVar[RequestContext] = ContextVar("flask.request_ctx")
 class _ContextProxy(LocalProxy):  # type: ignore[type-arg]
     """Werkzeug's ``LocalProxy`` over a context variable, with a shorter
     way to plain attributes (``request.args``, ``g.user``...), the most
-    frequent use of a proxy: one method call reaches the object, where
-    ``LocalProxy`` goes through a descriptor, a closure and a partial."""
+    frequent use of a proxy, and to items (``session["user"]``): one method
+    call reaches the object, where ``LocalProxy`` goes through a
+    descriptor, a closure and a partial."""
 
     __slots__ = ("_cv", "_cv_field", "_cv_message")
 
@@ -52,15 +53,29 @@ class _ContextProxy(LocalProxy):  # type: ignore[type-arg]
         object.__setattr__(self, "_cv_field", field)
         object.__setattr__(self, "_cv_message", message)
 
-    def __getattr__(self, name: str) -> t.Any:
+    def _cv_target(self) -> t.Any:
         try:
             target = self._cv.get()
         except LookupError:
             raise RuntimeError(self._cv_message) from None
         field = self._cv_field
-        if field is not None:
-            target = getattr(target, field)
-        return getattr(target, name)
+        return target if field is None else getattr(target, field)
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self._cv_target(), name)
+
+    # Item access is what ``session`` is mostly used for.
+    def __getitem__(self, key: t.Any) -> t.Any:
+        return self._cv_target()[key]
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        self._cv_target()[key] = value
+
+    def __delitem__(self, key: t.Any) -> None:
+        del self._cv_target()[key]
+
+    def __contains__(self, key: t.Any) -> bool:
+        return key in self._cv_target()
 
 
 # Shown by repr() of an unbound proxy, as for Werkzeug's own proxies.
