@@ -316,7 +316,8 @@ class _AppLimit:
     def __get__(self, obj: t.Any, owner: type | None = None) -> t.Any:
         if obj is None:
             return self
-        assigned = getattr(obj, self.own, None)
+        # Read from the instance dict: a miss costs no AttributeError.
+        assigned = obj.__dict__.get(self.own)
         if assigned is not None:
             return assigned
         ctx = _cv_app.get(None)
