@@ -425,7 +425,11 @@ class Request(RequestBase):
         limit = self.max_content_length
         if limit is not None and length > limit:
             raise RequestEntityTooLarge()
-        return _read_up_to(env["wsgi.input"], length), length
+        stream = env["wsgi.input"]
+        data = stream.read(length)
+        if 0 < len(data) < length:
+            data = _read_up_to(stream, length, data)
+        return data, length
 
     def get_data(  # type: ignore[override]
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
@@ -479,7 +483,8 @@ class Request(RequestBase):
         # The default provider's loads is json.loads itself.
         loads = (
             _loads_body
-            if getattr(type(provider), "loads", None) is _DefaultProvider.loads
+            if type(provider) is _DefaultProvider
+            or getattr(type(provider), "loads", None) is _DefaultProvider.loads
             else provider.loads
         )
         try:
@@ -555,14 +560,11 @@ class Request(RequestBase):
 _BUFFERED_BODY = 64 * 1024
 
 
-def _read_up_to(stream: t.IO[bytes], length: int) -> bytes:
-    """``length`` bytes from ``stream``, or fewer if it ends first (a WSGI
-    input may return short reads)."""
-    data = stream.read(length)
-    if len(data) == length or not data:
-        return data
-    parts = [data]
-    missing = length - len(data)
+def _read_up_to(stream: t.IO[bytes], length: int, first: bytes) -> bytes:
+    """``length`` bytes from ``stream`` after a short first read ``first``,
+    or fewer if it ends first (a WSGI input may return short reads)."""
+    parts = [first]
+    missing = length - len(first)
     while missing:
         chunk = stream.read(missing)
         if not chunk:

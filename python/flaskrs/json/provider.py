@@ -265,8 +265,9 @@ class DefaultJSONProvider(JSONProvider):
             payload: t.Any = kwargs
         else:
             payload = self._prepare_response_obj(args, kwargs)
+        app = self._app
         compact = self.compact
-        wants_indent = self._app.debug if compact is None else compact is False
+        wants_indent = app.debug if compact is None else compact is False
         body = None
         if type(self).dumps is DefaultJSONProvider.dumps:
             if not wants_indent:
@@ -279,7 +280,7 @@ class DefaultJSONProvider(JSONProvider):
                     body = encoder.encode(payload)
         if body is None:
             body = self.dumps(payload, **(_INDENTED if wants_indent else _COMPACT))
-        return self._app.response_class(f"{body}\n", mimetype=self.mimetype)
+        return app.response_class(f"{body}\n", mimetype=self.mimetype)
 
     def _layout_encoder(self, indented: bool) -> json.JSONEncoder | None:
         # Every JSON response comes through here: its encoder is looked up
