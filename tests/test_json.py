@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import decimal
 import io
+import json
 import typing as t
 import uuid
 
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 
 import flaskrs
+from flaskrs import _core
 from flaskrs.json.tag import JSONTag
 from flaskrs.json.tag import TaggedJSONSerializer
 
@@ -301,3 +303,43 @@ def test_jsonify_refuses_circular_data_as_flask() -> None:
             assert fw.jsonify([loop[0]]).get_data() == b"[1]\n"
             errors.append(str(caught.value))
     assert errors[0] == errors[1]
+
+
+PLAIN = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**63 - 2, max_value=2**70)
+    | st.floats()
+    | st.text(max_size=6)
+    | st.text(alphabet=st.characters(categories=["Cs", "Co", "So"]), max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=PLAIN, sort_keys=st.booleans())
+def test_native_json_body_is_json_dumps(value, sort_keys) -> None:  # noqa: ANN001
+    expected = json.dumps(value, separators=(",", ":"), sort_keys=sort_keys)
+    assert _core.json_body(value, sort_keys) == f"{expected}\n".encode()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        decimal.Decimal("1.5"),
+        [uuid.UUID(int=1)],
+        {"a": datetime.date(2020, 1, 2)},
+        {1: "int key"},
+        Markup("<b>"),
+        b"bytes",
+        ["x" * 3, Point(1, 2)],
+    ],
+)
+def test_native_json_body_leaves_other_types_to_python(value) -> None:  # noqa: ANN001
+    assert _core.json_body(value, True) is None

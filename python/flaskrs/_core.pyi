@@ -12,6 +12,7 @@ __all__ = [
     "SessionSigner",
     "SignatureError",
     "__version__",
+    "json_body",
     "tagged_dumps",
     "untag",
 ]
@@ -106,6 +107,10 @@ class SessionSigner:
 
 def tagged_dumps(value: t.Any, sort_keys: bool) -> bytes | None:
     """Flask's tagged JSON text of ``value``, or None outside the fast types."""
+
+def json_body(value: t.Any, sort_keys: bool) -> bytes | None:
+    """Compact ASCII JSON of ``value`` and a newline, or None outside the
+    fast types."""
 
 def untag(value: t.Any) -> t.Any:
     """``value`` (from ``json.loads``) with its tagged objects loaded."""

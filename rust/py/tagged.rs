@@ -1,9 +1,11 @@
-//! Flask's tagged JSON for the session: `tagged_dumps` and `untag`.
+//! JSON written in one pass: Flask's tagged JSON for the session
+//! (`tagged_dumps`, and `untag` for loading) and plain JSON response bodies
+//! (`json_body`).
 //!
-//! `tagged_dumps` writes the JSON text of the tagged value in one pass, for
-//! the types a session usually holds, and answers None for anything else so
-//! the Python serializer (always correct) takes over. `untag` does the loading
-//! half on what `json.loads` returned, leaving untouched containers as they are.
+//! The writers handle the types a session or an API response usually holds
+//! and answer None for anything else, so the Python code (always correct)
+//! takes over. `untag` does the loading half on what `json.loads` returned,
+//! leaving untouched containers as they are.
 
 use std::cmp::Ordering;
 
@@ -217,18 +219,26 @@ fn write_base64(out: &mut Vec<u8>, data: &[u8]) {
     }
 }
 
-/// Writes the tagged JSON of `v`; Ok(false) when `v` is outside the fast
-/// subset (the caller then discards `out`).
-fn write(out: &mut Vec<u8>, v: &Bound<'_, PyAny>, sort: bool, depth: u32) -> PyResult<bool> {
+/// How `write` encodes: Flask's tagged JSON (the session) or plain JSON as
+/// `json.dumps` writes it (response bodies), compact and ASCII either way.
+#[derive(Clone, Copy)]
+struct Mode {
+    sort: bool,
+    tagged: bool,
+}
+
+/// Writes the JSON of `v`; Ok(false) when `v` is outside the fast subset
+/// (the caller then discards `out`).
+fn write(out: &mut Vec<u8>, v: &Bound<'_, PyAny>, mode: Mode, depth: u32) -> PyResult<bool> {
     if depth > DUMP_DEPTH {
         return Ok(false);
     }
     if let Ok(s) = v.downcast_exact::<PyString>() {
         write_str(out, s)?;
     } else if let Ok(d) = v.downcast_exact::<PyDict>() {
-        return write_dict(out, d, sort, depth);
+        return write_dict(out, d, mode, depth);
     } else if let Ok(l) = v.downcast_exact::<PyList>() {
-        return write_items(out, l.iter(), sort, depth);
+        return write_items(out, l.iter(), mode, depth);
     } else if let Ok(i) = v.downcast_exact::<PyInt>() {
         match i.extract::<i64>() {
             Ok(n) => out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
@@ -241,11 +251,18 @@ fn write(out: &mut Vec<u8>, v: &Bound<'_, PyAny>, sort: bool, depth: u32) -> PyR
     } else if let Ok(f) = v.downcast_exact::<PyFloat>() {
         write_float(out, f.value());
     } else if let Ok(t) = v.downcast_exact::<PyTuple>() {
+        if !mode.tagged {
+            // json writes a tuple as an array.
+            return write_items(out, t.iter(), mode, depth);
+        }
         out.extend_from_slice(b"{\" t\":");
-        if !write_items(out, t.iter(), sort, depth)? {
+        if !write_items(out, t.iter(), mode, depth)? {
             return Ok(false);
         }
         out.push(b'}');
+    } else if !mode.tagged {
+        // Everything else needs json's `default` hook: Python's business.
+        return Ok(false);
     } else if let Ok(b) = v.downcast_exact::<PyBytes>() {
         out.extend_from_slice(b"{\" b\":\"");
         write_base64(out, b.as_bytes());
@@ -259,7 +276,7 @@ fn write(out: &mut Vec<u8>, v: &Bound<'_, PyAny>, sort: bool, depth: u32) -> PyR
 fn write_items<'py>(
     out: &mut Vec<u8>,
     items: impl Iterator<Item = Bound<'py, PyAny>>,
-    sort: bool,
+    mode: Mode,
     depth: u32,
 ) -> PyResult<bool> {
     out.push(b'[');
@@ -267,7 +284,7 @@ fn write_items<'py>(
         if i > 0 {
             out.push(b',');
         }
-        if !write(out, &item, sort, depth + 1)? {
+        if !write(out, &item, mode, depth + 1)? {
             return Ok(false);
         }
     }
@@ -275,7 +292,7 @@ fn write_items<'py>(
     Ok(true)
 }
 
-fn write_dict(out: &mut Vec<u8>, d: &Bound<'_, PyDict>, sort: bool, depth: u32) -> PyResult<bool> {
+fn write_dict(out: &mut Vec<u8>, d: &Bound<'_, PyDict>, mode: Mode, depth: u32) -> PyResult<bool> {
     let mut items = Vec::with_capacity(d.len());
     for (k, v) in d.iter() {
         let Ok(k) = k.downcast_into_exact::<PyString>() else {
@@ -287,17 +304,17 @@ fn write_dict(out: &mut Vec<u8>, d: &Bound<'_, PyDict>, sort: bool, depth: u32) 
     for (k, v) in &items {
         texts.push((text(k)?, v));
     }
-    if let [(Text::Utf8(name), v)] = texts.as_slice() {
+    if let (true, [(Text::Utf8(name), v)]) = (mode.tagged, texts.as_slice()) {
         if TAGS.contains(name) {
             out.extend_from_slice(b"{\" di\":{\"");
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b"__\":");
-            let done = write(out, v, sort, depth + 1)?;
+            let done = write(out, v, mode, depth + 1)?;
             out.extend_from_slice(b"}}");
             return Ok(done);
         }
     }
-    if sort {
+    if mode.sort {
         texts.sort_by(|a, b| a.0.order(&b.0));
     }
     out.push(b'{');
@@ -307,7 +324,7 @@ fn write_dict(out: &mut Vec<u8>, d: &Bound<'_, PyDict>, sort: bool, depth: u32) 
         }
         write_text(out, k);
         out.push(b':');
-        if !write(out, v, sort, depth + 1)? {
+        if !write(out, v, mode, depth + 1)? {
             return Ok(false);
         }
     }
@@ -353,8 +370,33 @@ fn tagged_dumps<'py>(
     value: &Bound<'py, PyAny>,
     sort_keys: bool,
 ) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let mode = Mode {
+        sort: sort_keys,
+        tagged: true,
+    };
     let mut out = Vec::with_capacity(128);
-    Ok(write(&mut out, value, sort_keys, 0)?.then(|| PyBytes::new(value.py(), &out)))
+    Ok(write(&mut out, value, mode, 0)?.then(|| PyBytes::new(value.py(), &out)))
+}
+
+/// `json.dumps(value, separators=(",", ":"), sort_keys=sort_keys)` plus a
+/// newline, as bytes (a JSON response's body), or None when `value` holds
+/// anything but exact dicts with str keys, lists, tuples, str, int, float,
+/// bool and None (those need the provider's `default`).
+#[pyfunction]
+fn json_body<'py>(
+    value: &Bound<'py, PyAny>,
+    sort_keys: bool,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let mode = Mode {
+        sort: sort_keys,
+        tagged: false,
+    };
+    let mut out = Vec::with_capacity(128);
+    if !write(&mut out, value, mode, 0)? {
+        return Ok(None);
+    }
+    out.push(b'\n');
+    Ok(Some(PyBytes::new(value.py(), &out)))
 }
 
 /// `{" di": {name + "__": v}}` loaded: `next(iter(v))` and `v[key]`, with
@@ -445,6 +487,7 @@ fn untag<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tagged_dumps, m)?)?;
     m.add_function(wrap_pyfunction!(untag, m)?)?;
+    m.add_function(wrap_pyfunction!(json_body, m)?)?;
     Ok(())
 }
 

@@ -22,6 +22,8 @@ from datetime import date
 
 from werkzeug.http import http_date
 
+from .._core import json_body
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.sansio.response import Response
 
@@ -270,6 +272,12 @@ class DefaultJSONProvider(JSONProvider):
         wants_indent = app.debug if compact is None else compact is False
         body = None
         if type(self).dumps is DefaultJSONProvider.dumps:
+            if not wants_indent and self.ensure_ascii is True:
+                # The usual body (plain data) is written by the native core;
+                # None when something in it needs the ``default`` hook.
+                data = json_body(payload, bool(self.sort_keys))
+                if data is not None:
+                    return app.response_class(data, mimetype=self.mimetype)
             if not wants_indent:
                 body = _compact(
                     payload, self.default, self.ensure_ascii, self.sort_keys
