@@ -1,5 +1,8 @@
-"""The feature card's first pattern, "Application + Routes + Responses",
-with flaskrs in place of flask.
+"""The feature card's patterns with flaskrs in place of flask:
+"Application + Routes + Responses" (``/``, ``/echo``, ``/submit``), "Flash
+Messages" (under ``/flash``) and "Session Management" (``/login``,
+``/profile``, ``/logout``; ``/status`` shows that ``in`` marks the session
+accessed).
 
 Run it with ``python demo/app.py`` (serves on http://127.0.0.1:5000 in debug
 mode); ``--host`` and ``--port`` (or ``FLASKRS_DEMO_HOST`` and
@@ -14,13 +17,20 @@ from typing import Any
 
 import flaskrs
 from flaskrs import abort
+from flaskrs import flash
 from flaskrs import Flask
+from flaskrs import get_flashed_messages
 from flaskrs import jsonify
 from flaskrs import redirect
+from flaskrs import render_template
 from flaskrs import request
+from flaskrs import session
 from flaskrs import url_for
 
 app = Flask(__name__)
+# Sessions and flashed messages live in a cookie signed with this key. The
+# demo's default is for local use only: set FLASKRS_DEMO_SECRET elsewhere.
+app.secret_key = os.environ.get("FLASKRS_DEMO_SECRET", "flaskrs-demo-only")
 
 
 @app.get("/")
@@ -40,6 +50,51 @@ def echo() -> tuple[dict[str, Any], int]:
 def submit() -> flaskrs.wrappers.Response:
     # Flask 3.1.3: redirect() defaults to 302 unless code is provided.
     return redirect(url_for("index"))
+
+
+@app.post("/flash/submit")
+def flash_submit() -> flaskrs.wrappers.Response:
+    # Stored in the session, shown by the next request that reads them.
+    flash("Form submitted successfully!")
+    flash("Warning: check your input", "warning")
+    return redirect(url_for("flash_index"))
+
+
+@app.get("/flash/")
+def flash_index() -> str:
+    messages = get_flashed_messages(with_categories=True)
+    return render_template("flash.html", messages=messages)
+
+
+@app.post("/login")
+def login() -> flaskrs.wrappers.Response:
+    session["user_id"] = 123
+    session["username"] = "alice"
+    # The cookie then outlives the browser session (PERMANENT_SESSION_LIFETIME).
+    session.permanent = True
+    return redirect(url_for("index"))
+
+
+@app.get("/profile")
+def profile() -> str | tuple[str, int]:
+    user_id = session.get("user_id")
+    if user_id is None:
+        return "Not logged in", 401
+    return f"User ID: {user_id}"
+
+
+@app.post("/logout")
+def logout() -> flaskrs.wrappers.Response:
+    session.clear()
+    return redirect(url_for("index"))
+
+
+@app.get("/status")
+def status() -> str:
+    # `in` reads the session: the response varies by cookie (Vary: Cookie).
+    if "user_id" in session:
+        return "Logged in"
+    return "Not logged in"
 
 
 def _address() -> tuple[str, int]:

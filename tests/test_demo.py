@@ -24,6 +24,8 @@ DEMO = Path(__file__).resolve().parent.parent / "demo" / "app.py"
 def demo():  # noqa: ANN201
     spec = importlib.util.spec_from_file_location("demo_app", DEMO)
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    # Registered, as an import would, so the app finds its templates beside it.
+    sys.modules["demo_app"] = module
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
 
@@ -110,3 +112,35 @@ def test_served_by_app_run() -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         output = proc.communicate(timeout=10)[0].decode()
     assert "Debug mode: on" in output
+
+
+def test_flash_messages_show_once_with_categories(demo) -> None:  # noqa: ANN001
+    client = demo.app.test_client()
+    assert b'class="none"' in client.get("/flash/").data
+    response = client.post("/flash/submit")
+    assert (response.status_code, response.headers["Location"]) == (302, "/flash/")
+    page = client.get("/flash/").data.decode()
+    assert '<li class="message">Form submitted successfully!</li>' in page
+    assert '<li class="warning">Warning: check your input</li>' in page
+    # Shown once: the next request finds none.
+    assert b'class="none"' in client.get("/flash/").data
+
+
+def test_session_login_profile_logout(demo) -> None:  # noqa: ANN001
+    client = demo.app.test_client()
+    assert client.get("/profile").status_code == 401
+    response = client.post("/login")
+    assert (response.status_code, response.headers["Location"]) == (302, "/")
+    cookie = response.headers["Set-Cookie"]
+    # Permanent: the cookie carries an expiry date.
+    assert cookie.startswith("session=") and "Expires=" in cookie
+    assert client.get("/profile").data == b"User ID: 123"
+    assert client.get("/status").data == b"Logged in"
+    client.post("/logout")
+    assert client.get("/profile").status_code == 401
+
+
+def test_membership_test_marks_the_session_accessed(demo) -> None:  # noqa: ANN001
+    response = demo.app.test_client().get("/status")
+    assert response.data == b"Not logged in"
+    assert response.headers["Vary"] == "Cookie"
