@@ -14,6 +14,7 @@ import typing as t
 from datetime import datetime
 from datetime import timezone
 
+from itsdangerous import BadData
 from itsdangerous import BadPayload
 from itsdangerous import BadTimeSignature
 from itsdangerous import Serializer
@@ -112,6 +113,24 @@ class SessionSerializer(URLSafeTimedSerializer):
         if return_timestamp:
             return value, datetime.fromtimestamp(stamp, tz=timezone.utc)
         return value
+
+    def contents(self, token: str, max_age: int) -> t.Any:
+        """What ``loads(token, max_age)`` returns, or None where it raises:
+        the session interface's question, answered without raising and
+        catching an exception for every bad cookie."""
+        try:
+            payload = self._native.unsign(token, max_age, int(time.time()))[0]
+        except SignatureError:
+            return None
+        if _plain_tagging(self.serializer) and _json_sorting() is not None:
+            try:
+                return untag(_loads_text(payload.decode("utf-8")))
+            except Exception:
+                return None
+        try:
+            return Serializer.load_payload(self, payload)
+        except BadData:
+            return None
 
     def _load_payload_text(self, payload: bytes) -> t.Any:
         if not (_plain_tagging(self.serializer) and _json_sorting() is not None):

@@ -19,7 +19,6 @@ from werkzeug.sansio.http import parse_cookie
 from werkzeug.sansio.request import Request as _SansIORequest
 from werkzeug.sansio.response import Response as _SansIOResponse
 from werkzeug.urls import iri_to_uri
-from werkzeug.utils import cached_property
 from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request as RequestBase
 from werkzeug.wrappers import Response as ResponseBase
@@ -220,6 +219,10 @@ _FAST_BODY = _names(RequestBase.get_json) == {
 }
 
 
+# MultiDict keeps each key's values as a list in the dict itself (Werkzeug 3).
+_MULTIDICT_OF_LISTS = dict.get(ImmutableMultiDict([("a", "b")]), "a") == ["b"]
+
+
 def _plain_cookie_pairs(header: str | None) -> list[tuple[str, str]] | None:
     """What Werkzeug's ``parse_cookie`` finds in a Cookie header without
     quotes, backslashes or tabs (what browsers send): ``name=value`` pairs
@@ -296,6 +299,35 @@ class _EnvironField:
             return self
         value = self.compute(obj.environ)
         obj.__dict__[self.name] = value
+        return value
+
+
+_T = t.TypeVar("_T")
+
+
+class _computed_once(t.Generic[_T]):
+    """``cached_property`` without a Python call on every read: Werkzeug's
+    is a data descriptor, so each ``request.cookies`` ran its ``__get__``;
+    this one stores the value in the instance dict, which then answers
+    reads by itself. Setting and deleting work on that dict."""
+
+    def __init__(self, compute: t.Callable[[t.Any], _T]) -> None:
+        self.compute = compute
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @t.overload
+    def __get__(self, obj: None, owner: type | None = None) -> _computed_once[_T]: ...
+
+    @t.overload
+    def __get__(self, obj: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> t.Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.compute(obj)
         return value
 
 
@@ -392,7 +424,7 @@ class Request(RequestBase):
             return super().is_json
         return _declares_json(self.environ)
 
-    @cached_property
+    @_computed_once
     def stream(self) -> t.IO[bytes]:
         """The body as a stream that stops at its ``Content-Length`` (see
         Werkzeug's ``Request.stream``).
@@ -502,7 +534,7 @@ class Request(RequestBase):
             self._cached_json = (value, value)
         return value
 
-    @cached_property
+    @_computed_once
     def cookies(self) -> ImmutableMultiDict[str, str]:
         """The request's cookies, parsed as Werkzeug parses them."""
         if self.__class__ is not Request:
@@ -511,9 +543,19 @@ class Request(RequestBase):
         # has one at most.
         header = self.environ.get("HTTP_COOKIE")
         pairs = _plain_cookie_pairs(header)
+        cls = self.dict_storage_class
         if pairs is None:
-            return parse_cookie(header, cls=self.dict_storage_class)  # type: ignore[return-value]
-        return self.dict_storage_class(pairs)  # type: ignore[return-value]
+            return parse_cookie(header, cls=cls)  # type: ignore[return-value]
+        if cls is ImmutableMultiDict and _MULTIDICT_OF_LISTS:
+            # What MultiDict's constructor builds from pairs, without its
+            # isinstance checks against abstract classes.
+            grouped: dict[str, list[str]] = {}
+            for name, value in pairs:
+                grouped.setdefault(name, []).append(value)
+            found: ImmutableMultiDict[str, str] = ImmutableMultiDict()
+            dict.update(found, grouped)
+            return found
+        return cls(pairs)  # type: ignore[return-value]
 
     @property
     def endpoint(self) -> str | None:
