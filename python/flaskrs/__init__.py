@@ -75,17 +75,21 @@ def __getattr__(name: str) -> t.Any:
         return value
 
     if name == "__version__":
-        import importlib.metadata
         import warnings
+
+        from .cli import _FLASK_COMPAT_VERSION
 
         warnings.warn(
             "The '__version__' attribute is deprecated and will be removed in"
             " Flask 3.2. Use feature detection or"
-            " 'importlib.metadata.version(\"flaskrs\")' instead.",
+            " 'importlib.metadata.version(\"flask\")' instead.",
             DeprecationWarning,
             stacklevel=2,
         )
-        return importlib.metadata.version("flaskrs")
+        # The Flask release whose API this is, as Flask answers with its own
+        # version: extensions that compare it against a minimum keep working.
+        # flaskrs's own version is importlib.metadata.version("flaskrs").
+        return _FLASK_COMPAT_VERSION
 
     raise AttributeError(name)
 
