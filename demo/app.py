@@ -1,8 +1,13 @@
 """The feature card's patterns with flaskrs in place of flask:
 "Application + Routes + Responses" (``/``, ``/echo``, ``/submit``), "Flash
-Messages" (under ``/flash``) and "Session Management" (``/login``,
+Messages" (under ``/flash``), "Session Management" (``/login``,
 ``/profile``, ``/logout``; ``/status`` shows that ``in`` marks the session
-accessed).
+accessed), "Blueprints" (``/api/health``, ``/api/links``), "Templates +
+Namespacing" and blueprint static files (``/admin/``,
+``/admin/static/admin.css``), "Streaming" (``/stream``) and "Files and
+Resources" (``/app-resource``, ``/assets/bp-resource``, ``/download``), and
+the card's right way to answer errors (app-level 404/405, JSON under
+``/api/``).
 
 Run it with ``python demo/app.py`` (serves on http://127.0.0.1:5000 in debug
 mode); ``--host`` and ``--port`` (or ``FLASKRS_DEMO_HOST`` and
@@ -13,10 +18,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import flaskrs
 from flaskrs import abort
+from flaskrs import Blueprint
 from flaskrs import flash
 from flaskrs import Flask
 from flaskrs import get_flashed_messages
@@ -24,7 +32,9 @@ from flaskrs import jsonify
 from flaskrs import redirect
 from flaskrs import render_template
 from flaskrs import request
+from flaskrs import send_file
 from flaskrs import session
+from flaskrs import stream_with_context
 from flaskrs import url_for
 
 app = Flask(__name__)
@@ -95,6 +105,85 @@ def status() -> str:
     if "user_id" in session:
         return "Logged in"
     return "Not logged in"
+
+
+api = Blueprint("api", __name__, url_prefix="/api")
+
+
+@api.get("/health")
+def health() -> tuple[flaskrs.wrappers.Response, int]:
+    return jsonify(status="ok"), 200
+
+
+@api.get("/links")
+def links() -> dict[str, str]:
+    # ".health": this blueprint's endpoint, without naming the blueprint.
+    return {"health": url_for(".health", _external=False)}
+
+
+# With a url_prefix its static files are reachable (/admin/static/...);
+# without one the app's own /static would shadow them.
+admin = Blueprint(
+    "admin",
+    __name__,
+    url_prefix="/admin",
+    static_folder="admin_static",
+    static_url_path="/static",
+)
+
+
+@admin.get("/")
+def dashboard() -> str:
+    # Namespaced under templates/admin/, so no app template can shadow it.
+    return render_template("admin/index.html")
+
+
+assets = Blueprint("assets", __name__, url_prefix="/assets")
+
+
+@assets.get("/bp-resource")
+def bp_resource() -> str:
+    # Relative to the blueprint's root_path.
+    with assets.open_resource("resources/notes.txt", mode="r") as f:
+        return f.readline().strip()
+
+
+@app.get("/app-resource")
+def app_resource() -> str:
+    # Relative to the application's root_path (this file's folder).
+    with app.open_resource("resources/notes.txt", mode="r") as f:
+        return f.readlines()[1].strip()
+
+
+@app.get("/download")
+def download() -> flaskrs.wrappers.Response:
+    path = Path(__file__).resolve()
+    return send_file(path, as_attachment=True, download_name=path.name)
+
+
+@app.get("/stream")
+def stream() -> Iterator[str]:
+    @stream_with_context
+    def generate() -> Iterator[str]:
+        # The request is still there while the body is being sent.
+        for n in range(1, 4):
+            yield f"line {n} of {request.path}\n"
+
+    return generate()
+
+
+@app.errorhandler(404)
+@app.errorhandler(405)
+def handle_errors(ex: Any) -> Any:
+    # A blueprint's own 404 handler would never see unknown URLs: app level.
+    if request.path.startswith("/api/"):
+        return jsonify(error=str(ex)), ex.code
+    return ex
+
+
+app.register_blueprint(api)
+app.register_blueprint(admin)
+app.register_blueprint(assets)
 
 
 def _address() -> tuple[str, int]:

@@ -144,3 +144,48 @@ def test_membership_test_marks_the_session_accessed(demo) -> None:  # noqa: ANN0
     response = demo.app.test_client().get("/status")
     assert response.data == b"Not logged in"
     assert response.headers["Vary"] == "Cookie"
+
+
+def test_blueprint_routes_and_relative_url_for(demo) -> None:  # noqa: ANN001
+    client = demo.app.test_client()
+    assert client.get("/api/health").get_json() == {"status": "ok"}
+    assert client.get("/api/links").get_json() == {"health": "/api/health"}
+
+
+def test_namespaced_template_and_blueprint_static(demo) -> None:  # noqa: ANN001
+    client = demo.app.test_client()
+    page = client.get("/admin/").data.decode()
+    assert "Admin dashboard" in page
+    assert 'href="/admin/static/admin.css"' in page
+    css = client.get("/admin/static/admin.css")
+    assert css.status_code == 200 and css.mimetype == "text/css"
+    # The app has no /static of its own here: nothing is served there.
+    assert client.get("/static/admin.css").status_code == 404
+
+
+def test_stream_keeps_the_request_context(demo) -> None:  # noqa: ANN001
+    response = demo.app.test_client().get("/stream")
+    assert response.is_streamed
+    assert response.data == b"".join(
+        f"line {n} of /stream\n".encode() for n in (1, 2, 3)
+    )
+
+
+def test_files_and_resources(demo) -> None:  # noqa: ANN001
+    client = demo.app.test_client()
+    assert client.get("/assets/bp-resource").data.startswith(b"Read by the assets")
+    assert client.get("/app-resource").data == b"Read by the app's open_resource."
+    response = client.get("/download")
+    assert response.headers["Content-Disposition"] == "attachment; filename=app.py"
+    assert response.data == DEMO.read_bytes()
+    response.close()
+
+
+def test_errors_are_json_under_api_only(demo) -> None:  # noqa: ANN001
+    client = demo.app.test_client()
+    missing = client.get("/api/nope")
+    assert missing.status_code == 404
+    assert missing.get_json()["error"].startswith("404 Not Found")
+    assert client.post("/api/health").get_json()["error"].startswith("405")
+    other = client.get("/nope")
+    assert other.status_code == 404 and other.mimetype == "text/html"
