@@ -27,8 +27,8 @@ build: venv  ## build the Rust core and install flaskrs into the virtualenv (edi
 	rm -f python/flaskrs/_core.cpython-*.so
 	$(VENV)/bin/maturin develop --release --quiet -F extension-module,$(ABI3)
 
-serve: build  ## build, then serve the demo app on http://127.0.0.1:$(PORT)
-	$(PY) demo/app.py --port $(PORT)
+serve: build  ## build, then serve the demo app on http://127.0.0.1:$(PORT) with `flaskrs run`
+	$(VENV)/bin/flaskrs --app demo/app.py run --port $(PORT)
 
 lint: build  ## rustfmt, clippy, ruff, mypy, and the native module's stub against the module
 	cargo fmt --check

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import importlib
 import os
+import socket
+import subprocess
 import sys
+import time
 import types
+import typing as t
+import urllib.request
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
+
+from flaskrs._shadowing import shadowed_rules
 
 
 @pytest.fixture
@@ -584,3 +591,357 @@ def test_plugin_commands_from_entry_points(fw, cli, monkeypatch) -> None:  # noq
     group = cli.FlaskGroup(create_app=lambda: fw.Flask("p"))
     assert CliRunner().invoke(group, ["plug"]).output == "from a plugin\n"
     assert "  plug" in CliRunner().invoke(group, ["--help"]).output
+
+
+# -- The console scripts, run as programs ---------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+# Beside the interpreter running the tests: the virtualenv's scripts.
+BIN = Path(sys.executable).parent
+
+
+def script_env() -> dict[str, str]:
+    """The environment without the FLASK_ variables the commands read."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with {process.returncode}")
+
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+
+    pytest.fail(f"nothing accepted connections on port {port} within {timeout} s")
+
+
+def test_serve_command_serves_the_demo(tmp_path: Path) -> None:
+    """What `make serve` runs, from the repository root."""
+    port = free_port()
+    log_path = tmp_path / "server.log"
+
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [BIN / "flaskrs", "--app", "demo/app.py", "run", "--port", str(port)],
+            cwd=ROOT,
+            env=script_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+        try:
+            wait_for_port(port, process, timeout=20)
+            url = f"http://127.0.0.1:{port}/"
+
+            with urllib.request.urlopen(url, timeout=10) as response:
+                status, body = response.status, response.read()
+        finally:
+            process.terminate()
+
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    log_text = log_path.read_text(errors="replace")
+    assert status == 200, log_text
+    assert b"OK" in body  # what the demo's index view returns
+    assert "Serving Flask app 'demo/app.py'" in log_text
+
+
+@pytest.fixture
+def broken_apps(tmp_path: Path) -> Path:
+    """Modules that fail to give an app, each in its own way. They import
+    no framework, so both commands load them alike."""
+    files = {
+        "noapp.py": "value = 1\n",
+        "factory.py": "def create_app(config, debug):\n    return None\n",
+        "raising.py": "def create_app():\n    raise TypeError('broken inside')\n",
+        "badimport.py": "import does_not_exist_anywhere_xyz\n",
+    }
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+
+    return tmp_path
+
+
+def key_lines(output: str) -> list[str]:
+    """What a message is about: Click's "Error:" lines and the last line
+    (the exception, when a traceback is printed)."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    return [line for line in lines if line.startswith("Error:")] + lines[-1:]
+
+
+@pytest.mark.parametrize("command", ["routes", "run"])
+@pytest.mark.parametrize(
+    "app",
+    [
+        "nope_no_such_module",  # a missing module
+        "noapp",  # a module without an app
+        "factory:create_app(1,",  # a call that does not parse
+        "factory",  # a factory that needs arguments
+        "factory:create_app(1)",  # a factory called with the wrong arguments
+        "raising",  # a factory whose own body raises TypeError
+        "badimport",  # the module imports something missing
+    ],
+)
+def test_bad_app_errors_match_flask(broken_apps: Path, app: str, command: str) -> None:
+    processes = [
+        subprocess.Popen(
+            [BIN / program, "--app", app, command],
+            cwd=broken_apps,
+            env=script_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for program in ("flaskrs", "flask")
+    ]
+    (ours, code), (flasks, flask_code) = [
+        (process.communicate(timeout=60)[0], process.returncode)
+        for process in processes
+    ]
+
+    assert code == flask_code != 0, ours
+    assert ("Traceback" in ours) == ("Traceback" in flasks), ours
+
+    for line in key_lines(flasks):
+        assert line in ours
+
+    if "Traceback" not in flasks:
+        assert ours.replace("flaskrs", "flask") == flasks
+
+
+# -- routes: shadowed rules (flaskrs only) ---------------------------------------------
+
+
+def view(**values: object) -> str:
+    return ""
+
+
+def unshadowed_app(fw):  # noqa: ANN001, ANN201
+    """Rules that overlap without any of them being unreachable."""
+    app = fw.Flask("unshadowed")
+    app.add_url_rule("/u/<name>", "user", view)
+    app.add_url_rule("/u/<int:uid>", "user_by_id", view)  # int is tried first
+    app.add_url_rule("/s/<int(max=9):n>", "small", view)
+    app.add_url_rule("/s/<int:n>", "number", view)  # takes 10 and above
+    app.add_url_rule("/c/<any(q, r):x>", "choice", view)
+    app.add_url_rule("/c/<x>", "anything", view)
+    # A later rule can still come first: the walk order is not rule order.
+    app.add_url_rule("/t/<any(q, r):x>", "t_choice", view)
+    app.add_url_rule("/t/<x>/c", "t_any_c", view)
+    app.add_url_rule("/t/<any(q, r):x>/c", "t_choice_c", view)
+    # A GET view and a POST view on one URL overlap in OPTIONS only.
+    app.add_url_rule("/form", "form", view)
+    app.add_url_rule("/form", "form_post", view, methods=["POST"])
+    app.add_url_rule("/files/<path:p>", "files", view, subdomain="cdn")
+    app.add_url_rule("/files/<path:p>", "more_files", view, subdomain="www")
+    return app
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--all-methods"],
+        ["-s", "match"],
+        ["-s", "rule", "--all-methods"],
+        ["-s", "methods"],
+        ["-s", "domain"],
+    ],
+)
+def test_routes_without_shadowing_is_flasks_table(args: list[str]) -> None:
+    outputs = []
+
+    for name in ("flaskrs", "flask"):
+        fw = importlib.import_module(name)
+        cli = importlib.import_module(f"{name}.cli")
+        group = flask_group(fw, cli, unshadowed_app(fw))
+        result = CliRunner().invoke(group, ["routes", *args])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+
+    assert outputs[0] == outputs[1]
+    assert "Note" not in outputs[0]
+
+
+def shadowed_app():  # noqa: ANN201
+    import flaskrs
+
+    app = flaskrs.Flask("shadowed", static_folder=None)
+    app.add_url_rule("/users/<name>", "user", view)
+    app.add_url_rule("/users/<int:uid>", "user_by_id", view)
+    app.add_url_rule("/users/<any(me, admin):who>", "special_user", view)
+    app.add_url_rule("/items/<int:n>", "item", view, methods=["GET", "POST"])
+    app.add_url_rule("/items/<int(max=9):n>", "small_item", view)
+    methods = ["GET", "POST", "DELETE"]
+    app.add_url_rule("/items/<int:k>", "item_delete", view, methods=methods)
+    app.add_url_rule("/x", "x_get", view)
+    app.add_url_rule("/x", "x_post", view, methods=["POST"])
+    app.add_url_rule("/x", "x_again", view)
+    return app
+
+
+# For each shadowed endpoint: the endpoint that answers instead, the methods
+# it takes over, and URLs the shadowed rule would match.
+SHADOWED = {
+    "special_user": ("user", ["GET"], ["/users/me", "/users/admin"]),
+    "small_item": ("item", ["GET"], ["/items/0", "/items/9"]),
+    "item_delete": ("item", ["GET", "POST"], ["/items/0", "/items/123"]),
+    "x_again": ("x_get", ["GET"], ["/x"]),
+}
+
+
+def test_routes_marks_shadowed_rules() -> None:
+    import flaskrs.cli
+
+    group = flask_group(flaskrs, flaskrs.cli, shadowed_app())
+    result = CliRunner().invoke(group, ["routes"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "Endpoint      Methods            Rule                         Note                      ",  # noqa: E501
+        "------------  -----------------  ---------------------------  --------------------------",  # noqa: E501
+        "item          GET, POST          /items/<int:n>                                         ",  # noqa: E501
+        "item_delete   DELETE, GET, POST  /items/<int:k>               GET, POST shadowed by item",  # noqa: E501
+        "small_item    GET                /items/<int(max=9):n>        shadowed by item          ",  # noqa: E501
+        "special_user  GET                /users/<any(me, admin):who>  shadowed by user          ",  # noqa: E501
+        "user          GET                /users/<name>                                          ",  # noqa: E501
+        "user_by_id    GET                /users/<int:uid>                                       ",  # noqa: E501
+        "x_again       GET                /x                           shadowed by x_get         ",  # noqa: E501
+        "x_get         GET                /x                                                     ",  # noqa: E501
+        "x_post        POST               /x                                                     ",  # noqa: E501
+    ]
+
+    everything = CliRunner().invoke(group, ["routes", "--all-methods", "-s", "match"])
+    header, _, *lines = everything.output.splitlines()
+    column = header.index("Note")
+    notes = {line.split()[0]: line[column:].rstrip() for line in lines}
+    assert notes["item_delete"] == "GET, HEAD, OPTIONS, POST shadowed by item"
+    assert notes["x_again"] == "shadowed by x_get"
+    assert notes["x_post"] == ""  # OPTIONS only: automatic, not reported
+
+
+def shadow_claims(url_map) -> dict[str, tuple[str, list[str]]]:  # noqa: ANN001
+    """The marks as {shadowed endpoint: (answering endpoint, methods)}."""
+
+    claims = {}
+    shadowed = shadowed_rules(url_map)
+
+    for rule in url_map.iter_rules():
+        by = shadowed.get(id(rule), {})
+        shown = sorted(set(by) - {"HEAD", "OPTIONS"})
+
+        if shown:
+            claims[rule.endpoint] = (by[shown[0]].endpoint, shown)
+
+    return claims
+
+
+def test_shadow_marks_hold_in_the_matchers() -> None:
+    from werkzeug.routing import Map as WerkzeugMap
+
+    app = shadowed_app()
+    expected = {name: claim[:2] for name, claim in SHADOWED.items()}
+    reference = WerkzeugMap([rule.empty() for rule in app.url_map.iter_rules()])
+    assert shadow_claims(app.url_map) == expected
+    assert shadow_claims(reference) == expected
+
+    for url_map in (app.url_map, reference):
+        adapter = url_map.bind("localhost")
+
+        for answerer, methods, urls in SHADOWED.values():
+            for url in urls:
+                for method in methods:
+                    assert adapter.match(url, method=method)[0] == answerer
+
+    # What is not taken over still reaches the rule.
+    assert app.url_map.bind("localhost").match("/items/5", "DELETE")[0] == "item_delete"
+
+
+def test_shadow_marks_are_sound_on_random_maps() -> None:
+    """No marked rule ever answers, for any URL tried, in Werkzeug's
+    matcher or ours; and some rules do get marked."""
+    import itertools
+    import random
+    import re
+    import uuid
+
+    from werkzeug.routing import Map as WerkzeugMap
+    from werkzeug.routing import Rule
+
+    from flaskrs.routing import Map
+
+    segments = [
+        *("a", "<v>", "<int:v>", "<int(max=5):v>", "<int(min=3):v>"),
+        *("<any(q, r):v>", "<any(a, q):v>", "<string(length=1):v>", "<path:v>"),
+        *("<v>.json", "<uuid:v>", "<float:v>", "<v>-<w>", "<int:v><int:w>"),
+    ]
+    values = ["q", "r", "a", "1", "3", "7", "12", "ab", "1.5", "x.json", "q/r"]
+    values += ["3-4", str(uuid.UUID(int=5))]
+    rng = random.Random(6)
+    marks = 0
+
+    def urls(text: str) -> t.Iterator[str]:
+        parts = re.split(r"(<[^>]*>)", text)
+        slots = [i for i, part in enumerate(parts) if part.startswith("<")]
+
+        for chosen in itertools.product(values, repeat=len(slots)):
+            for i, value in zip(slots, chosen):
+                parts[i] = value
+            yield "".join(parts)
+
+    for _ in range(150):
+        texts = []
+
+        for _ in range(rng.randint(3, 7)):
+            picked = rng.choices(segments, k=rng.randint(1, 2))
+            named = [
+                s.replace("v>", f"v{i}>").replace("w>", f"w{i}>")
+                for i, s in enumerate(picked)
+            ]
+            texts.append("/" + "/".join(named) + rng.choice(["", "", "/"]))
+
+        methods = [
+            rng.choice([["GET"], ["POST"], ["GET", "POST"], None]) for _ in texts
+        ]
+
+        for map_type in (WerkzeugMap, Map):
+            url_map = map_type(
+                [
+                    Rule(x, endpoint=f"e{i}", methods=m)
+                    for i, (x, m) in enumerate(zip(texts, methods))
+                ]
+            )
+            adapter = url_map.bind("localhost")
+            shadowed = shadowed_rules(url_map)
+
+            for rule in url_map.iter_rules():
+                for method in shadowed.get(id(rule), {}):
+                    marks += 1
+
+                    for url in urls(rule.rule):
+                        try:
+                            answer = adapter.match(url, method, return_rule=True)[0]
+                        except Exception:
+                            continue
+
+                        assert answer is not rule, (texts, rule, method, url)
+
+    assert marks > 20

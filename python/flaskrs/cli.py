@@ -31,6 +31,10 @@ from werkzeug.serving import is_running_from_reloader
 from werkzeug.serving import run_simple
 from werkzeug.utils import import_string
 
+from ._bench import bench_command
+from ._shadowing import AUTOMATIC_METHODS
+from ._shadowing import shadow_note
+from ._shadowing import shadowed_rules
 from .globals import _cv_app
 from .helpers import get_debug_flag
 from .helpers import get_load_dotenv
@@ -1244,6 +1248,21 @@ def _routes(sort: str, all_methods: bool) -> None:
         return
 
     headers, sort_names, rows = _route_table(rules, all_methods, url_map.host_matching)
+    shadowed = shadowed_rules(url_map)
+    skipped = set() if all_methods else AUTOMATIC_METHODS
+    notes = [
+        shadow_note(rule, shadowed[id(rule)], lambda m: m not in skipped)
+        if id(rule) in shadowed
+        else ""
+        for rule in rules
+    ]
+
+    # Only with something to say: otherwise the table is exactly Flask's.
+    if any(notes):
+        headers.append("Note")
+
+        for row, note in zip(rows, notes):
+            row.append(note)
 
     # "match" is the map's own order; so is "domain" when no rule has one.
     if sort in sort_names:
@@ -1290,6 +1309,9 @@ cli = FlaskGroup(
         " in the working directory."
     ),
 )
+# flaskrs's own command, on the `flaskrs` program only: a FlaskGroup of the
+# user's does not gain it.
+cli.add_command(bench_command)
 
 
 def main() -> None:
