@@ -1,0 +1,197 @@
+"""``flaskrs bench``: the user's app timed on the real Flask and on flaskrs.
+
+Each run starts two interpreters of its own, so most tests run the command
+as a program (``python -m flaskrs._bench``) and read its real stdout and
+stderr; one goes through the command group, as ``flaskrs --app X bench``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from flaskrs._bench import bench_command
+from flaskrs._bench import parse_requests
+from flaskrs.cli import FlaskGroup
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEMO_ROUTES = [
+    "/",
+    "/flash/",
+    "/profile",
+    "/status",
+    "/api/health",
+    "/api/links",
+    "/admin/",
+    "/stream",
+    "/app-resource",
+    "/assets/bp-resource",
+    "/download",
+]
+
+SECONDS = "0.02"
+
+
+def bench(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flaskrs._bench", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def row(label: str) -> str:
+    """A table row of a request both frameworks answered alike."""
+    return rf"(?m)^{re.escape(label)} +\d+\.\d +\d+\.\d +\d+\.\d\dx$"
+
+
+def write_app(folder: Path, framework: str) -> Path:
+    # The module the app was built from differs under the alias, and on the
+    # Flask run even for an app written against flaskrs.
+    path = folder / "differing.py"
+    path.write_text(
+        textwrap.dedent(
+            f"""\
+            import {framework} as fw
+
+            app = fw.Flask(__name__)
+
+            @app.get("/same")
+            def same():
+                return "same"
+
+            @app.get("/module")
+            def module():
+                return fw.Flask.__module__
+
+            @app.post("/say")
+            def say():
+                return fw.Flask.__module__ + " says " + fw.request.json["m"]
+            """
+        )
+    )
+    return path
+
+
+def test_demo_routes_agree() -> None:
+    result = bench("--app", "demo/app.py", "--seconds", SECONDS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for route in DEMO_ROUTES:
+        assert re.search(row(f"GET {route}"), result.stdout), route
+    assert "DIFFERS" not in result.stdout
+    assert re.search(
+        rf"(?m)^geometric mean speed-up: \d+\.\d\dx over {len(DEMO_ROUTES)} routes$",
+        result.stdout,
+    )
+    # Progress, so that a long run is visibly alive.
+    n = len(DEMO_ROUTES)
+    assert f"flask: route 1/{n} GET " in result.stderr
+    assert f"flaskrs: route {n}/{n} GET " in result.stderr
+
+
+def test_requests_file_with_a_json_post(tmp_path: Path) -> None:
+    requests = tmp_path / "requests.txt"
+    requests.write_text('# the demo\n\nPOST /echo {"message": "hi"}\nGET /status?x=1\n')
+    result = bench(
+        "--app", "demo/app.py", "--requests", str(requests), "--seconds", SECONDS
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(row("POST /echo"), result.stdout)
+    assert re.search(row("GET /status?x=1"), result.stdout)
+    assert "over 2 routes" in result.stdout
+    assert "route 1/2 POST /echo" in result.stderr
+
+
+@pytest.mark.parametrize("framework", ["flask", "flaskrs"])
+def test_a_differing_route_is_reported(tmp_path: Path, framework: str) -> None:
+    app = write_app(tmp_path, framework)
+    result = bench("--app", str(app), "--seconds", SECONDS)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.search(row("GET /same"), result.stdout)
+    assert re.search(r"(?m)^GET /module .* DIFFERS$", result.stdout)
+    assert "1 of 2 requests answered differently" in result.stdout
+    assert (
+        "GET /module: body b'flask.app' (9 bytes) on flask,"
+        " b'flaskrs.app' (11 bytes) on flaskrs"
+    ) in result.stdout
+    assert "geometric mean speed-up: " in result.stdout
+    assert "over 1 route\n" in result.stdout
+
+
+def test_the_json_body_reaches_both_frameworks(tmp_path: Path) -> None:
+    app = write_app(tmp_path, "flask")
+    requests = tmp_path / "requests.txt"
+    requests.write_text('POST /say {"m": "hi"}\n')
+    result = bench("--app", str(app), "--requests", str(requests), "--seconds", SECONDS)
+    assert result.returncode == 1
+    assert "b'flask.app says hi'" in result.stdout
+    assert "b'flaskrs.app says hi'" in result.stdout
+    assert "geometric mean speed-up: none, no route answered alike" in result.stdout
+
+
+def test_missing_real_flask(tmp_path: Path) -> None:
+    shadow = tmp_path / "flask"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise ImportError('no Flask here')\n")
+    result = bench("--app", "demo/app.py", env={"PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 1
+    assert (
+        "Error: the real Flask is not installed: pip install flask==3.1.3"
+        in result.stderr
+    )
+    assert "flaskrs: loading" not in result.stderr
+
+
+def test_app_that_cannot_be_loaded() -> None:
+    result = bench("--app", "no_such_module_here")
+    assert result.returncode == 1
+    assert "could not load the app on flask" in result.stderr
+
+
+def test_through_the_command_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The group sets it for the app's sake; later tests must not inherit it.
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "")
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI")
+    app = tmp_path / "hello.py"
+    app.write_text(
+        "import flask\napp = flask.Flask(__name__)\n"
+        "@app.get('/hello')\ndef hello():\n    return 'hello'\n"
+    )
+    group = FlaskGroup(name="flaskrs")
+    group.add_command(bench_command)
+    result = CliRunner().invoke(
+        group, ["--app", str(app), "bench", "--seconds", SECONDS]
+    )
+    assert result.exit_code == 0, result.output
+    assert re.search(row("GET /hello"), result.output)
+    assert "over 1 route\n" in result.output
+
+
+def test_requests_file_errors() -> None:
+    assert parse_requests("get /a\n  # no\nPUT /b [1, 2]\n", "f") == [
+        ["GET", "/a", None],
+        ["PUT", "/b", "[1, 2]"],
+    ]
+    for text, message in [
+        ("/a\n", "f:1: expected 'METHOD /path [JSON body]'"),
+        ("\nGET a\n", "f:2: expected"),
+        ('POST /a {"m": }\n', "f:1: the body is not JSON"),
+    ]:
+        with pytest.raises(click.ClickException, match=re.escape(message)):
+            parse_requests(text, "f")
