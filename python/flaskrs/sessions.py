@@ -21,11 +21,13 @@ from datetime import timezone
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
+from werkzeug.datastructures import ImmutableMultiDict
 
 from ._cookies import set_session_cookie
 from ._cookies import vary_on_cookie
 from ._signing import SessionSerializer
 from .json.tag import TaggedJSONSerializer
+from .wrappers import _MULTIDICT_OF_LISTS
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
@@ -232,6 +234,16 @@ _COOKIE_ATTRIBUTES = (
 _GETTERS = frozenset(getter for _, getter in _COOKIE_ATTRIBUTES)
 
 
+def _first_value(cookies: t.Any, name: str) -> str | None:
+    """``cookies.get(name)``. Werkzeug's MultiDict answers a missing name by
+    raising and catching a BadRequestKeyError, an HTTP exception: for the
+    plain class the values list is read from the dict directly."""
+    if type(cookies) is ImmutableMultiDict and _MULTIDICT_OF_LISTS:
+        values = dict.get(cookies, name)
+        return values[0] if values else None
+    return cookies.get(name)  # type: ignore[no-any-return]
+
+
 def _sha1_when_called(string: bytes = b"") -> t.Any:
     # Resolving hashlib.sha1 only when a signature is computed keeps systems
     # that restrict SHA-1 (FIPS mode) from failing at import: only apps that
@@ -353,7 +365,7 @@ class SecureCookieSessionInterface(SessionInterface):
     ) -> t.Any:
         # The verified contents of the session cookie, or None when there is
         # nothing usable in it.
-        token = request.cookies.get(self.get_cookie_name(app))
+        token = _first_value(request.cookies, self.get_cookie_name(app))
 
         if not token:
             return None
