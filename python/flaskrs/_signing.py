@@ -54,12 +54,14 @@ def _json_sorting() -> bool | None:
     if ctx is None:
         return False
     provider = ctx.app.json
+    if type(provider) is not DefaultJSONProvider:
+        return None
+    own = provider.__dict__
     if (
-        type(provider) is DefaultJSONProvider
+        "dumps" not in own
+        and "loads" not in own
         and provider.default is _default
         and provider.ensure_ascii is True
-        and "dumps" not in vars(provider)
-        and "loads" not in vars(provider)
     ):
         return bool(provider.sort_keys)
     return None
