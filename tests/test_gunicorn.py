@@ -1,0 +1,206 @@
+"""The demo app behind gunicorn, a real pre-fork WSGI server: every request
+crosses a socket, and the session lives only in the cookie the client sends
+back, so two workers must agree on it."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # The redirect itself is under test (and following it would read, and so
+    # consume, the flashed messages before the test does).
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        return None
+
+
+class Client:
+    """A urllib opener with a cookie jar: the cookies are whatever the server
+    set, as a browser would keep them."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect
+        )
+
+    def request(
+        self,
+        path: str,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        method: str | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        req = urllib.request.Request(
+            self.base + path, data=data, headers=headers or {}, method=method
+        )
+        try:
+            with self.opener.open(req, timeout=10) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as e:
+            # Cookies of a 3xx or 4xx answer are stored before this is raised.
+            with e:
+                return e.code, dict(e.headers), e.read()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = _free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "demo.app:app",
+    ]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                output = proc.communicate()[0].decode(errors="replace")
+                pytest.fail(f"gunicorn exited with {proc.returncode}:\n{output}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("gunicorn did not listen within 30 s")
+                time.sleep(0.1)
+        yield base
+    finally:
+        # The arbiter stops its workers on SIGTERM; the group signal also
+        # reaches a worker that is being respawned at that moment.
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            output = proc.communicate(timeout=30)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            output = proc.communicate()[0].decode(errors="replace")
+    # No worker died on the way (a crash shows up here, not as a 500 only).
+    assert "Traceback" not in output, output
+    assert "Booting worker" in output, output
+
+
+def test_index_is_served_by_gunicorn(server: str) -> None:
+    status, headers, body = Client(server).request("/")
+    assert (status, body) == (200, b"OK")
+    assert headers["Server"].startswith("gunicorn")
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["Content-Length"] == "2"
+
+
+def test_echo_json(server: str) -> None:
+    client = Client(server)
+    status, headers, body = client.request(
+        "/echo",
+        json.dumps({"message": "héllo"}).encode(),
+        {"Content-Type": "application/json"},
+    )
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"received": "héllo"}
+
+    status, _, body = client.request(
+        "/echo", b'{"other": 1}', {"Content-Type": "application/json"}
+    )
+    assert status == 400
+    assert b"Missing &#39;message&#39;" in body
+    assert client.request("/echo")[0] == 405
+
+
+def test_session_lives_in_the_cookie(server: str) -> None:
+    client = Client(server)
+    assert client.request("/profile")[:1] == (401,)
+    assert len(client.jar) == 0
+
+    status, headers, _ = client.request("/login", b"")
+    assert (status, headers["Location"]) == (302, "/")
+    assert [c.name for c in client.jar] == ["session"]
+    cookie = next(iter(client.jar))
+    # session.permanent: the cookie has an expiry, so it outlives the browser.
+    assert cookie.expires is not None and cookie.expires > time.time()
+
+    # Several requests: with two workers some land on each, and every one
+    # must accept the same signed cookie.
+    for _ in range(6):
+        status, headers, body = client.request("/profile")
+        assert (status, body) == (200, b"User ID: 123")
+    assert client.request("/status")[2] == b"Logged in"
+
+    # Another client without the cookie is not logged in.
+    assert Client(server).request("/profile")[0] == 401
+
+    status, headers, _ = client.request("/logout", b"")
+    assert (status, headers["Location"]) == (302, "/")
+    status, _, body = client.request("/profile")
+    assert (status, body) == (401, b"Not logged in")
+
+
+def test_cookie_is_what_carries_the_login(server: str) -> None:
+    client = Client(server)
+    client.request("/login", b"")
+    (cookie,) = list(client.jar)
+    # A changed payload no longer matches its signature. (The first character
+    # always changes the decoded bytes; the last might only touch padding bits.)
+    value = cookie.value
+    tampered = ("f" if value[0] != "f" else "g") + value[1:]
+    other = Client(server)
+    status, _, _ = other.request("/profile", headers={"Cookie": f"session={tampered}"})
+    assert status == 401
+    # The same value, replayed by hand, logs in.
+    status, _, body = other.request(
+        "/profile", headers={"Cookie": f"session={cookie.value}"}
+    )
+    assert (status, body) == (200, b"User ID: 123")
+
+
+def test_flash_survives_the_redirect_once(server: str) -> None:
+    client = Client(server)
+    assert b'class="none"' in client.request("/flash/")[2]
+
+    status, headers, _ = client.request("/flash/submit", b"")
+    assert (status, headers["Location"]) == (302, "/flash/")
+
+    status, _, body = client.request("/flash/")
+    page = body.decode()
+    assert status == 200
+    assert '<li class="message">Form submitted successfully!</li>' in page
+    assert '<li class="warning">Warning: check your input</li>' in page
+    # Read once: the next page (with the updated cookie) has none.
+    assert b'class="none"' in client.request("/flash/")[2]
