@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import decimal
 import hashlib
 import hmac
 import json
@@ -28,6 +29,7 @@ from itsdangerous import Signer
 from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
 
+from flaskrs import _core
 from flaskrs._core import SessionSigner
 from flaskrs._core import SignatureError
 
@@ -473,3 +475,38 @@ def test_error_class() -> None:
     assert SignatureError.__module__ == "flaskrs._core"
     made = SignatureError("by hand")
     assert (made.kind, made.timestamp) == ("signature", None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.dictionaries(
+        st.text(max_size=5),
+        st.none() | st.integers() | st.text(max_size=8) | st.tuples(st.integers()),
+        max_size=4,
+    ),
+    sort_keys=st.booleans(),
+)
+def test_sign_value_is_sign_of_the_tagged_json(
+    value: dict[str, t.Any], sort_keys: bool
+) -> None:
+    signer = SessionSigner(["old", "new"], "cookie-session", 1 << 16)
+    payload = _core.tagged_dumps(value, sort_keys)
+    assert payload is not None
+    cookie = signer.sign_value(value, sort_keys, 1_700_000_000)
+    assert cookie == signer.sign(payload, 1_700_000_000)
+    text, stamp = signer.unsign_text(cookie, None, 1_700_000_000)
+    assert (text.encode(), stamp) == signer.unsign(cookie, None, 1_700_000_000)
+
+
+def test_sign_value_leaves_other_types_to_python() -> None:
+    signer = SessionSigner("k", "cookie-session", 1 << 16)
+    assert signer.sign_value({"d": decimal.Decimal(1)}, True, 0) is None
+
+
+def test_unsign_text_refuses_a_payload_that_is_not_utf8() -> None:
+    signer = SessionSigner("k", "cookie-session", 1 << 16)
+    cookie = signer.sign(b'"\xff"', 100)
+    with pytest.raises(SignatureError) as caught:
+        signer.unsign_text(cookie, None, 100)
+    assert caught.value.kind == "payload"
+    assert signer.unsign(cookie, None, 100)[0] == b'"\xff"'

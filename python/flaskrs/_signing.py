@@ -23,7 +23,6 @@ from itsdangerous import URLSafeTimedSerializer
 
 from ._core import SessionSigner
 from ._core import SignatureError
-from ._core import tagged_dumps
 from ._core import untag
 from .globals import _cv_app
 from .json.provider import _default
@@ -89,14 +88,14 @@ class SessionSerializer(URLSafeTimedSerializer):
     def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> str:
         if salt is not None:
             return super().dumps(obj, salt)  # type: ignore[no-any-return]
-        payload = None
+        now = int(time.time())
         if _plain_tagging(self.serializer):
             sort = _json_sorting()
             if sort is not None:
-                payload = tagged_dumps(obj, sort)
-        if payload is None:
-            payload = self.serializer.dumps(obj).encode("utf-8")
-        return self._native.sign(payload, int(time.time()))
+                cookie = self._native.sign_value(obj, sort, now)
+                if cookie is not None:
+                    return cookie
+        return self._native.sign(self.serializer.dumps(obj).encode("utf-8"), now)
 
     def loads(  # type: ignore[override]
         self,
@@ -107,11 +106,26 @@ class SessionSerializer(URLSafeTimedSerializer):
     ) -> t.Any:
         if salt is not None:
             return super().loads(s, max_age, return_timestamp, salt)
-        try:
-            payload, stamp = self._native.unsign(s, max_age, int(time.time()))
-        except SignatureError as e:
-            raise _itsdangerous_error(e) from None
-        value = self._load_payload_text(payload)
+        native = self._native
+        now = int(time.time())
+        if _plain_tagging(self.serializer) and _json_sorting() is not None:
+            try:
+                text, stamp = native.unsign_text(s, max_age, now)
+            except SignatureError as e:
+                raise _itsdangerous_error(e) from None
+            try:
+                value = untag(_loads_text(text))
+            except Exception as e:
+                raise BadPayload(
+                    "The session payload is not tagged JSON.", original_error=e
+                ) from e
+        else:
+            try:
+                payload, stamp = native.unsign(s, max_age, now)
+            except SignatureError as e:
+                raise _itsdangerous_error(e) from None
+            # itsdangerous's own step from verified bytes to the value.
+            value = Serializer.load_payload(self, payload)
         if return_timestamp:
             return value, datetime.fromtimestamp(stamp, tz=timezone.utc)
         return value
@@ -120,30 +134,22 @@ class SessionSerializer(URLSafeTimedSerializer):
         """What ``loads(token, max_age)`` returns, or None where it raises:
         the session interface's question, answered without raising and
         catching an exception for every bad cookie."""
+        native = self._native
+        now = int(time.time())
         try:
-            payload = self._native.unsign(token, max_age, int(time.time()))[0]
+            if _plain_tagging(self.serializer) and _json_sorting() is not None:
+                text = native.unsign_text(token, max_age, now)[0]
+                try:
+                    return untag(_loads_text(text))
+                except Exception:
+                    return None
+            payload = native.unsign(token, max_age, now)[0]
         except SignatureError:
             return None
-        if _plain_tagging(self.serializer) and _json_sorting() is not None:
-            try:
-                return untag(_loads_text(payload.decode("utf-8")))
-            except Exception:
-                return None
         try:
             return Serializer.load_payload(self, payload)
         except BadData:
             return None
-
-    def _load_payload_text(self, payload: bytes) -> t.Any:
-        if not (_plain_tagging(self.serializer) and _json_sorting() is not None):
-            # itsdangerous's own step from verified bytes to the value.
-            return Serializer.load_payload(self, payload)
-        try:
-            return untag(_loads_text(payload.decode("utf-8")))
-        except Exception as e:
-            raise BadPayload(
-                "The session payload is not tagged JSON.", original_error=e
-            ) from e
 
 
 def _itsdangerous_error(e: SignatureError) -> Exception:

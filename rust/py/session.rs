@@ -6,6 +6,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
+use super::tagged::tagged_json;
 use super::text::utf8;
 use crate::session::{Error, Kind, Signer};
 
@@ -86,6 +87,37 @@ impl SessionSigner {
         self.inner.sign(payload, timestamp)
     }
 
+    /// The cookie for `value`'s tagged JSON (Flask's session payload) signed
+    /// at `timestamp`, or None when `value` holds a type the native writer
+    /// leaves to Python.
+    fn sign_value(
+        &self,
+        value: &Bound<'_, PyAny>,
+        sort_keys: bool,
+        timestamp: u64,
+    ) -> PyResult<Option<String>> {
+        Ok(tagged_json(value, sort_keys)?.map(|json| self.inner.sign(&json, timestamp)))
+    }
+
+    /// `unsign` with the JSON as text: a payload that is not UTF-8 is a
+    /// payload error, as decoding it would be in Python.
+    fn unsign_text<'py>(
+        &self,
+        py: Python<'py>,
+        cookie: &Bound<'py, PyAny>,
+        max_age: Option<i64>,
+        now: i64,
+    ) -> PyResult<(Bound<'py, PyString>, u64)> {
+        let (json, timestamp) = self.verified(py, cookie, max_age, now)?;
+        match std::str::from_utf8(&json) {
+            Ok(text) => Ok((PyString::new(py, text), timestamp)),
+            Err(_) => Err(raise(
+                py,
+                Error::new(Kind::Payload, Some(timestamp), "The payload is not UTF-8"),
+            )),
+        }
+    }
+
     /// `(json, timestamp)` of a cookie, or `SignatureError`. The age is
     /// checked against `now` only when `max_age` is given.
     fn unsign<'py>(
@@ -95,6 +127,19 @@ impl SessionSigner {
         max_age: Option<i64>,
         now: i64,
     ) -> PyResult<(Bound<'py, PyBytes>, u64)> {
+        let (json, timestamp) = self.verified(py, cookie, max_age, now)?;
+        Ok((PyBytes::new(py, &json), timestamp))
+    }
+}
+
+impl SessionSigner {
+    fn verified(
+        &self,
+        py: Python<'_>,
+        cookie: &Bound<'_, PyAny>,
+        max_age: Option<i64>,
+        now: i64,
+    ) -> PyResult<(Vec<u8>, u64)> {
         let result = if let Ok(b) = cookie.downcast::<PyBytes>() {
             self.inner.unsign(b.as_bytes(), max_age, now)
         } else if let Ok(s) = cookie.downcast::<PyString>() {
@@ -113,10 +158,7 @@ impl SessionSigner {
                 cookie.get_type().name()?
             )));
         };
-        match result {
-            Ok((json, timestamp)) => Ok((PyBytes::new(py, &json), timestamp)),
-            Err(error) => Err(raise(py, error)),
-        }
+        result.map_err(|error| raise(py, error))
     }
 }
 

@@ -370,12 +370,18 @@ fn tagged_dumps<'py>(
     value: &Bound<'py, PyAny>,
     sort_keys: bool,
 ) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    Ok(tagged_json(value, sort_keys)?.map(|out| PyBytes::new(value.py(), &out)))
+}
+
+/// The tagged JSON bytes of `value`, or None outside the fast types: for
+/// the session signer, which signs them without a Python bytes in between.
+pub fn tagged_json(value: &Bound<'_, PyAny>, sort_keys: bool) -> PyResult<Option<Vec<u8>>> {
     let mode = Mode {
         sort: sort_keys,
         tagged: true,
     };
     let mut out = Vec::with_capacity(128);
-    Ok(write(&mut out, value, mode, 0)?.then(|| PyBytes::new(value.py(), &out)))
+    Ok(write(&mut out, value, mode, 0)?.then_some(out))
 }
 
 /// `json.dumps(value, separators=(",", ":"), sort_keys=sort_keys)` plus a
