@@ -510,3 +510,55 @@ def test_unsign_text_refuses_a_payload_that_is_not_utf8() -> None:
         signer.unsign_text(cookie, None, 100)
     assert caught.value.kind == "payload"
     assert signer.unsign(cookie, None, 100)[0] == b'"\xff"'
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.dictionaries(
+        st.text(max_size=5),
+        st.none()
+        | st.integers()
+        | st.floats(allow_nan=False)
+        | st.text(max_size=8)
+        | st.tuples(st.integers())
+        | st.binary(max_size=4),
+        max_size=4,
+    ),
+    sort_keys=st.booleans(),
+)
+def test_unsign_value_loads_what_sign_value_signed(
+    value: dict[str, t.Any], sort_keys: bool
+) -> None:
+    signer = SessionSigner(["old", "new"], "cookie-session", 1 << 16)
+    cookie = signer.sign_value(value, sort_keys, NOW)
+    assert cookie is not None
+    loaded, stamp = signer.unsign_value(cookie, 60, NOW)
+    text = signer.unsign_text(cookie, 60, NOW)[0]
+    assert stamp == NOW
+    assert loaded == _core.untag(json.loads(text)) == value
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (b'{"a": 1}  \n', {"a": 1}),
+        (b'{" t": [1, 2]}', (1, 2)),
+        (b' {"a": 1}', "payload"),
+        (b'{"a": 1} x', "payload"),
+        (b"{", "payload"),
+        (b"", "payload"),
+        (b'{" u": "zz"}', ValueError),
+    ],
+)
+def test_unsign_value_edges(payload: bytes, expected: t.Any) -> None:
+    signer = SessionSigner("k", "cookie-session", 1 << 16)
+    cookie = signer.sign(payload, NOW)
+    if expected == "payload":
+        with pytest.raises(SignatureError) as caught:
+            signer.unsign_value(cookie, None, NOW)
+        assert caught.value.kind == "payload"
+    elif isinstance(expected, type):
+        with pytest.raises(expected):
+            signer.unsign_value(cookie, None, NOW)
+    else:
+        assert signer.unsign_value(cookie, None, NOW)[0] == expected

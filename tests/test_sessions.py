@@ -496,6 +496,20 @@ def test_bad_cookies_give_an_empty_session(cookie: str) -> None:
     assert _session_after(cookie) == (200, b"{}")
 
 
+def test_unusual_but_valid_json_payloads_load_as_in_flask() -> None:
+    # json.loads takes surrounding whitespace: so does the session.
+    for payload in (b' {"a": 1}', b'{"a": 1}\n', b'\t{"a": 1}'):
+        assert _session_after(_raw_cookie(payload)) == (200, b"{'a': 1}")
+
+
+@pytest.mark.parametrize("payload", [b'{" t": [1]}', b"[1, 2]", b"3", b"null"])
+def test_signed_payloads_that_are_not_mappings_give_an_empty_session(
+    payload: bytes,
+) -> None:
+    # Flask answers 500 (it builds the session from whatever was signed).
+    assert _session_after(_raw_cookie(payload)) == (200, b"{}")
+
+
 @settings(max_examples=200, deadline=None)
 @given(position=st.integers(0, len(GOOD) - 1), char=st.characters(codec="ascii"))
 def test_any_tampering_gives_an_empty_session_or_the_same_one(

@@ -108,6 +108,9 @@ class SessionSigner:
     def unsign_text(
         self, cookie: str | bytes, max_age: int | None, now: int
     ) -> tuple[str, int]: ...
+    def unsign_value(
+        self, cookie: str | bytes, max_age: int | None, now: int
+    ) -> tuple[t.Any, int]: ...
 
 # Tagged JSON (the session payload).
 

@@ -110,11 +110,12 @@ class SessionSerializer(URLSafeTimedSerializer):
         now = int(time.time())
         if _plain_tagging(self.serializer) and _json_sorting() is not None:
             try:
-                text, stamp = native.unsign_text(s, max_age, now)
+                value, stamp = native.unsign_value(s, max_age, now)
             except SignatureError as e:
-                raise _itsdangerous_error(e) from None
-            try:
-                value = untag(_loads_text(text))
+                if e.kind != "payload":
+                    raise _itsdangerous_error(e) from None
+                # Unusual JSON: the text and json.loads give the exact error.
+                value, stamp = self._from_text(s, max_age, now)
             except Exception as e:
                 raise BadPayload(
                     "The session payload is not tagged JSON.", original_error=e
@@ -130,25 +131,43 @@ class SessionSerializer(URLSafeTimedSerializer):
             return value, datetime.fromtimestamp(stamp, tz=timezone.utc)
         return value
 
+    def _from_text(self, s: str | bytes, max_age: int | None, now: int) -> t.Any:
+        try:
+            text, stamp = self._native.unsign_text(s, max_age, now)
+        except SignatureError as e:
+            raise _itsdangerous_error(e) from None
+        try:
+            return untag(_loads_text(text)), stamp
+        except Exception as e:
+            raise BadPayload(
+                "The session payload is not tagged JSON.", original_error=e
+            ) from e
+
     def contents(self, token: str, max_age: int) -> t.Any:
         """What ``loads(token, max_age)`` returns, or None where it raises:
         the session interface's question, answered without raising and
         catching an exception for every bad cookie."""
         native = self._native
         now = int(time.time())
+        if _plain_tagging(self.serializer) and _json_sorting() is not None:
+            try:
+                return native.unsign_value(token, max_age, now)[0]
+            except SignatureError as e:
+                refused = e.kind != "payload"
+            except Exception:
+                # A tag's own constructor refused its contents.
+                return None
+            if refused:
+                return None
+            # Unusual JSON (leading whitespace, say): json.loads reads it.
+            try:
+                return self._from_text(token, max_age, now)[0]
+            except BadData:
+                return None
         try:
-            if _plain_tagging(self.serializer) and _json_sorting() is not None:
-                text = native.unsign_text(token, max_age, now)[0]
-                try:
-                    return untag(_loads_text(text))
-                except Exception:
-                    return None
             payload = native.unsign(token, max_age, now)[0]
-        except SignatureError:
-            return None
-        try:
             return Serializer.load_payload(self, payload)
-        except BadData:
+        except (SignatureError, BadData):
             return None
 
 

@@ -356,9 +356,11 @@ class SecureCookieSessionInterface(SessionInterface):
             return None
 
         contents = self._read_cookie(app, signer, request)
-        return (
-            self.session_class() if contents is None else self.session_class(contents)
-        )
+        # A signed payload that is not a mapping (signed by something else
+        # with the same key) is no session: an empty one, not an error.
+        if contents is None or not isinstance(contents, c.Mapping):
+            return self.session_class()
+        return self.session_class(contents)
 
     def _read_cookie(
         self, app: Flask, signer: URLSafeTimedSerializer, request: Request

@@ -6,7 +6,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use super::tagged::tagged_json;
+use super::tagged::{scan_json, tagged_json, untag};
 use super::text::utf8;
 use crate::session::{Error, Kind, Signer};
 
@@ -115,6 +115,30 @@ impl SessionSigner {
                 py,
                 Error::new(Kind::Payload, Some(timestamp), "The payload is not UTF-8"),
             )),
+        }
+    }
+
+    /// `(value, timestamp)`: the cookie verified, its tagged JSON loaded
+    /// and untagged, for Flask's default serializer; `SignatureError` when
+    /// refused (kind "payload" also when the JSON is anything but one plain
+    /// value: `unsign_text` and `json.loads` then give the exact error).
+    /// Errors of the tags' own constructors (a bad UUID...) pass through.
+    fn unsign_value<'py>(
+        &self,
+        py: Python<'py>,
+        cookie: &Bound<'py, PyAny>,
+        max_age: Option<i64>,
+        now: i64,
+    ) -> PyResult<(Bound<'py, PyAny>, u64)> {
+        let (json, timestamp) = self.verified(py, cookie, max_age, now)?;
+        let refused =
+            |message: &str| raise(py, Error::new(Kind::Payload, Some(timestamp), message));
+        let Ok(text) = std::str::from_utf8(&json) else {
+            return Err(refused("The payload is not UTF-8"));
+        };
+        match scan_json(py, text)? {
+            Some(value) => Ok((untag(&value)?, timestamp)),
+            None => Err(refused("The payload is not one JSON value")),
         }
     }
 

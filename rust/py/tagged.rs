@@ -486,8 +486,46 @@ fn untag_in<'py>(v: &Bound<'py, PyAny>, depth: u32) -> PyResult<Option<Bound<'py
 /// Every tagged object in `value` (what `json.loads` made of tagged JSON)
 /// replaced by the value it stands for, bottom-up.
 #[pyfunction]
-fn untag<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+pub fn untag<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     Ok(untag_in(value, 0)?.unwrap_or_else(|| value.clone()))
+}
+
+/// json's C scanner (`JSONDecoder().scan_once`), the parser behind
+/// `json.loads`, fetched once.
+fn json_scanner(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static SCAN: GILOnceCell<Py<PyAny>> = GILOnceCell::new();
+    SCAN.get_or_try_init(py, || {
+        Ok::<_, PyErr>(
+            py.import("json")?
+                .getattr("JSONDecoder")?
+                .call0()?
+                .getattr("scan_once")?
+                .unbind(),
+        )
+    })
+    .map(|scan| scan.bind(py))
+}
+
+/// `json.loads(text)` when `text` is one JSON value and optional trailing
+/// whitespace, read by json's own scanner; None for anything else (leading
+/// whitespace, extra data, invalid JSON), which the caller hands to
+/// `json.loads` for its exact answer.
+pub fn scan_json<'py>(py: Python<'py>, text: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if text.is_empty() || text.starts_with([' ', '\t', '\n', '\r']) {
+        return Ok(None);
+    }
+    let Ok(found) = json_scanner(py)?.call1((text, 0)) else {
+        return Ok(None);
+    };
+    let Ok((value, end)) = found.extract::<(Bound<'py, PyAny>, usize)>() else {
+        return Ok(None);
+    };
+    // `end` counts code points; the rest may only be JSON whitespace.
+    let rest = text.chars().skip(end);
+    Ok(rest
+        .clone()
+        .all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+        .then_some(value))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
