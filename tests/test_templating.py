@@ -201,3 +201,35 @@ def test_template_filter_and_global(tapp, fw) -> None:  # noqa: ANN001
 
     with tapp.app_context():
         assert fw.render_template_string("{{ 'a'|shout }}{{ answer() }}") == "A42"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ d.name }}",
+        "{{ d.items }}",
+        "{{ d.missing }}",
+        "{{ d.missing is defined }}",
+        "{{ d.keys()|list }}",
+        "{{ d.get('name') }}",
+        "{{ d.__class__ }}",
+        "{{ x.name }}",
+        "{{ x.other }}",
+        "{% for i in [d, d] %}{{ i.name }}{{ loop.cycle('a', 'b') }}{% endfor %}",
+    ],
+)
+def test_attribute_lookup_in_templates_as_flask(source: str) -> None:
+    import flask
+
+    import flaskrs
+
+    class Thing:
+        name = "thing"
+
+    # One dict for both: the repr of its bound methods shows its address.
+    d = {"name": "<n>", "items": 1}
+    answers = []
+    for fw in (flaskrs, flask):
+        with fw.Flask("a").app_context():
+            answers.append(fw.render_template_string(source, d=d, x=Thing()))
+    assert answers[0] == answers[1]

@@ -66,6 +66,25 @@ class Environment(BaseEnvironment):
         )
         super().__init__(loader=loader, **options)
 
+    def getattr(self, obj: t.Any, attribute: str) -> t.Any:
+        """``obj.attribute`` in a template: the attribute, else the item.
+
+        For a plain dict (what views pass most: ``{{ item.name }}``) with a
+        key that is no dict attribute, the item is read directly: Jinja's
+        own method first tries the attribute, which raises and catches an
+        AttributeError for every such lookup.
+        """
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
+# Names a dict has as attributes: `{{ d.items }}` is the method, as in Jinja.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
 
 class DispatchingJinjaLoader(BaseLoader):
     """Finds a template in the app's template folder first, then in each
