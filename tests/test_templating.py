@@ -7,8 +7,13 @@ import importlib
 import types
 from pathlib import Path
 
+import markupsafe
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from jinja2 import TemplateNotFound
+from markupsafe import Markup
 
 
 def templating(fw: types.ModuleType) -> types.ModuleType:
@@ -232,4 +237,49 @@ def test_attribute_lookup_in_templates_as_flask(source: str) -> None:
     for fw in (flaskrs, flask):
         with fw.Flask("a").app_context():
             answers.append(fw.render_template_string(source, d=d, x=Thing()))
+    assert answers[0] == answers[1]
+
+
+class _Html:
+    def __html__(self) -> str:
+        return "<i>kept</i>"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.text()
+    | st.integers()
+    | st.floats()
+    | st.booleans()
+    | st.none()
+    | st.text().map(Markup)
+    | st.just(_Html())
+    | st.lists(st.text(max_size=3), max_size=2)
+)
+def test_template_escape_is_markupsafes(value: object) -> None:
+    from flaskrs.templating import _escape
+
+    ours = _escape(value)
+    assert type(ours) is Markup
+    assert ours == markupsafe.escape(value)
+
+
+def test_templates_escape_output_as_flask() -> None:
+    import flask
+
+    import flaskrs
+
+    source = "{{ a }}|{{ b }}|{{ c }}|{{ d }}|{{ e }}|{{ f }}"
+    values = {
+        "a": "<&'\">",
+        "b": 1.5,
+        "c": 10**30,
+        "d": Markup("<b>"),
+        "e": _Html(),
+        "f": True,
+    }
+    answers = []
+    for fw in (flaskrs, flask):
+        with fw.Flask("a").app_context():
+            answers.append(fw.render_template_string(source, **values))
     assert answers[0] == answers[1]
