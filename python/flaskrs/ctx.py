@@ -271,7 +271,9 @@ class RequestContext(_ContextStack):
     def session(self) -> SessionMixin:
         """This request's session; reading it marks it accessed, so the
         response gets ``Vary: Cookie``."""
-        current = self._get_session()
+        current = self._session_obj
+        if current is None:
+            current = self._open_session()
         current.accessed = True
         return current
 
