@@ -78,8 +78,17 @@ def set_session_cookie(
     headers = _plain_headers(response)
     if headers is not None and _PLAIN_VALUE.fullmatch(value):
         try:
-            template = _cookie_template(key, **attributes)
-        except TypeError:
+            # Positional: an lru_cache key of keywords costs more to build.
+            template = _cookie_template(
+                key,
+                attributes["path"],
+                attributes["domain"],
+                attributes["secure"],
+                attributes["httponly"],
+                attributes["samesite"],
+                attributes["partitioned"],
+            )
+        except (TypeError, KeyError):
             # Unhashable attributes: Werkzeug's method below says what is wrong.
             template = None
         if template is not None:
