@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from flaskrs._shadowing import shadowed_rules
+from serving import free_port
 
 
 @pytest.fixture
@@ -603,12 +604,6 @@ BIN = Path(sys.executable).parent
 def script_env() -> dict[str, str]:
     """The environment without the FLASK_ variables the commands read."""
     return {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float) -> None:

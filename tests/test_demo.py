@@ -6,8 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +14,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from serving import free_port
+from serving import stop_group
 
 DEMO = Path(__file__).resolve().parent.parent / "demo" / "app.py"
 
@@ -55,12 +56,6 @@ def test_submit_redirects_with_302(demo) -> None:  # noqa: ANN001
     assert response.headers["Location"] == "/"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _request(
     url: str, data: bytes | None = None, headers: dict[str, str] | None = None
 ):  # noqa: ANN202
@@ -79,7 +74,7 @@ def _request(
 
 
 def test_served_by_app_run() -> None:
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [sys.executable, str(DEMO), "--port", str(port)],
@@ -108,9 +103,8 @@ def test_served_by_app_run() -> None:
         status, headers, _ = _request(f"{base}/submit", b"")
         assert status == 302 and headers["Location"] == "/"
     finally:
-        # The reloader runs the server in a child: stop the whole group.
-        os.killpg(proc.pid, signal.SIGTERM)
-        output = proc.communicate(timeout=10)[0].decode()
+        # The reloader runs the server in a child: stop_group stops both.
+        output = stop_group(proc, timeout=10)
     assert "Debug mode: on" in output
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,13 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from serving import free_port
+from serving import stop_group
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -67,7 +63,7 @@ class Client:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     cmd = [
         sys.executable,
         "-m",
@@ -105,13 +101,7 @@ def server() -> Iterator[str]:
     finally:
         # The arbiter stops its workers on SIGTERM; the group signal also
         # reaches a worker that is being respawned at that moment.
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            output = proc.communicate(timeout=30)[0].decode(errors="replace")
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            output = proc.communicate()[0].decode(errors="replace")
+        output = stop_group(proc, timeout=30)
     # No worker died on the way (a crash shows up here, not as a 500 only).
     assert "Traceback" not in output, output
     assert "Booting worker" in output, output

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from serving import free_port
+from serving import stop_group
 
 REPO = Path(__file__).resolve().parent.parent
 MATURIN = Path(sys.executable).parent / "maturin"
@@ -35,12 +37,6 @@ WHEEL_NAME = re.compile(
     r"flaskrs-(?P<version>[^-]+)-(?P<python>cp39)-(?P<abi>abi3)"
     r"-(?P<platform>manylinux_2_(?P<glibc>\d+)_(?P<arch>[a-z0-9_]+))\.whl"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -166,7 +162,7 @@ def test_slow_wheel_installs_and_serves_without_rust(tmp_path: Path) -> None:
     assert core == site_packages / "flaskrs" / "_core.abi3.so"
     assert not package.is_relative_to(REPO)
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             str(venv / "bin" / "flaskrs"),
@@ -199,12 +195,6 @@ def test_slow_wheel_installs_and_serves_without_rust(tmp_path: Path) -> None:
                     pytest.fail("flaskrs run did not answer within 30 s")
                 time.sleep(0.2)
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            output = server.communicate(timeout=15)[0].decode(errors="replace")
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            output = server.communicate()[0].decode(errors="replace")
+        output = stop_group(server, timeout=15)
     assert (status, body) == (200, b"OK")
     assert f"Running on http://127.0.0.1:{port}" in output, output
