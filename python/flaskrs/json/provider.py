@@ -30,36 +30,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from ..sansio.app import App
 
 
-# The C encoder behind json.dumps. JSONEncoder.encode reaches it through two
-# Python frames that rebuild their settings on every call; a compact
-# response body is made by calling it directly, with a fresh set of markers
-# for circular references each time, as JSONEncoder does.
-_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-
-
-def _compact(
-    obj: t.Any, default: t.Any, ensure_ascii: bool, sort_keys: bool
-) -> str | None:
-    """``json.dumps(obj, separators=(",", ":"), ...)`` by the C encoder, or
-    ``None`` where JSONEncoder would not use it."""
-    if _c_make_encoder is None or type(obj) is str:
-        return None
-    run = _c_make_encoder(
-        {},
-        default,
-        json.encoder.encode_basestring_ascii
-        if ensure_ascii
-        else json.encoder.encode_basestring,
-        None,
-        ":",
-        ",",
-        sort_keys,
-        False,
-        True,
-    )
-    return "".join(run(obj, 0))
-
-
 class JSONProvider:
     """Base class of JSON providers.
 
@@ -278,14 +248,9 @@ class DefaultJSONProvider(JSONProvider):
                 data = json_body(payload, bool(self.sort_keys))
                 if data is not None:
                     return app.response_class(data, mimetype=self.mimetype)
-            if not wants_indent:
-                body = _compact(
-                    payload, self.default, self.ensure_ascii, self.sort_keys
-                )
-            if body is None:
-                encoder = self._layout_encoder(wants_indent)
-                if encoder is not None:
-                    body = encoder.encode(payload)
+            encoder = self._layout_encoder(wants_indent)
+            if encoder is not None:
+                body = encoder.encode(payload)
         if body is None:
             body = self.dumps(payload, **(_INDENTED if wants_indent else _COMPACT))
         return app.response_class(f"{body}\n", mimetype=self.mimetype)
