@@ -14,7 +14,6 @@ import typing as t
 from datetime import datetime
 from datetime import timezone
 
-from itsdangerous import BadData
 from itsdangerous import BadPayload
 from itsdangerous import BadTimeSignature
 from itsdangerous import Serializer
@@ -142,33 +141,6 @@ class SessionSerializer(URLSafeTimedSerializer):
             raise BadPayload(
                 "The session payload is not tagged JSON.", original_error=e
             ) from e
-
-    def contents(self, token: str, max_age: int) -> t.Any:
-        """What ``loads(token, max_age)`` returns, or None where it raises:
-        the session interface's question, answered without raising and
-        catching an exception for every bad cookie."""
-        native = self._native
-        now = int(time.time())
-        if _plain_tagging(self.serializer) and _json_sorting() is not None:
-            try:
-                return native.unsign_value(token, max_age, now)[0]
-            except SignatureError as e:
-                refused = e.kind != "payload"
-            except Exception:
-                # A tag's own constructor refused its contents.
-                return None
-            if refused:
-                return None
-            # Unusual JSON (leading whitespace, say): json.loads reads it.
-            try:
-                return self._from_text(token, max_age, now)[0]
-            except BadData:
-                return None
-        try:
-            payload = native.unsign(token, max_age, now)[0]
-            return Serializer.load_payload(self, payload)
-        except (SignatureError, BadData):
-            return None
 
 
 def _itsdangerous_error(e: SignatureError) -> Exception:

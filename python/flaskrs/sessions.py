@@ -374,8 +374,6 @@ class SecureCookieSessionInterface(SessionInterface):
 
         lifetime = app.permanent_session_lifetime
 
-        if type(signer) is SessionSerializer:
-            return signer.contents(token, int(lifetime.total_seconds()))
         try:
             return signer.loads(token, max_age=int(lifetime.total_seconds()))
         except BadData:
