@@ -7,6 +7,9 @@ import importlib
 import types
 from pathlib import Path
 
+import jinja2
+import jinja2.nodes
+import jinja2.runtime
 import markupsafe
 import pytest
 from hypothesis import given
@@ -257,7 +260,7 @@ class _Html:
     | st.lists(st.text(max_size=3), max_size=2)
 )
 def test_template_escape_is_markupsafes(value: object) -> None:
-    from flaskrs.templating import _escape
+    from flaskrs._template_runtime import _escape
 
     ours = _escape(value)
     assert type(ours) is Markup
@@ -283,3 +286,113 @@ def test_templates_escape_output_as_flask() -> None:
         with fw.Flask("a").app_context():
             answers.append(fw.render_template_string(source, **values))
     assert answers[0] == answers[1]
+
+
+class _Greeter:
+    prefix = "hi "
+
+    def greet(self, who: str) -> str:
+        return self.prefix + who
+
+    @jinja2.pass_context
+    def __call__(self, context: jinja2.runtime.Context, key: str) -> str:
+        return f"{key}={context.get(key)}"
+
+
+@jinja2.pass_context
+def _lookup(context: jinja2.runtime.Context, key: str) -> str:
+    return f"{key}={context.get(key)}"
+
+
+@jinja2.pass_eval_context
+def _autoescaping(eval_ctx: jinja2.nodes.EvalContext) -> str:
+    return f"autoescape={eval_ctx.autoescape}"
+
+
+@jinja2.pass_environment
+def _env_kind(env: jinja2.Environment) -> str:
+    return f"sandboxed={env.sandboxed}"
+
+
+def _stop() -> str:
+    raise StopIteration
+
+
+def _own_call(key: str) -> str:
+    return "plain"
+
+
+# A function given its own __call__ is called the way Jinja decides.
+_own_call.__call__ = _lookup  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ greeter.greet('<a>') }}",
+        "{{ greeter('who') }}",
+        "{{ lookup('who') }}",
+        "{% for who in ['x', 'y'] %}{{ lookup('who') }}{% endfor %}",
+        "{% set who = 'set' %}{{ lookup('who') }}",
+        "{{ autoescaping() }}",
+        "{{ env_kind() }}",
+        "{{ stop() is defined }}|{{ stop() }}",
+        "{{ own_call('who') }}",
+        "{{ ','.join(['a', '<b>']) }}",
+        "{{ range(3)|list }}|{{ len([1, 2]) }}",
+        "{% for i in 'ab' %}{{ loop.cycle(1, 2) }}{{ loop.index }}{% endfor %}",
+        "{% macro m(x) %}[{{ x }}]{% endmacro %}{{ m('<m>') }}",
+        "{{ greeter.greet(who='k') }}",
+    ],
+)
+def test_calls_in_templates_as_flask(source: str) -> None:
+    import flask
+
+    import flaskrs
+
+    values = {
+        "greeter": _Greeter(),
+        "lookup": _lookup,
+        "autoescaping": _autoescaping,
+        "env_kind": _env_kind,
+        "stop": _stop,
+        "own_call": _own_call,
+        "len": len,
+        "who": "<outer>",
+    }
+    answers = []
+    for fw in (flaskrs, flask):
+        with fw.Flask("a").app_context():
+            answers.append(fw.render_template_string(source, **values))
+    assert answers[0] == answers[1]
+
+
+def test_template_globals_resolve_as_flask(tmp_path: Path) -> None:
+    import flask
+
+    import flaskrs
+
+    write(tmp_path / "templates", "g.html", "{{ a }}|{{ b }}|{{ c }}|{{ d }}")
+    answers = []
+    for fw in (flaskrs, flask):
+        app = fw.Flask("a", root_path=str(tmp_path))
+        app.jinja_env.globals.update(a="env-a", b="env-b", c="env-c")
+        with app.app_context():
+            template = app.jinja_env.get_template("g.html", globals={"b": "tpl-b"})
+            # Globals added after loading still reach the template.
+            app.jinja_env.globals["d"] = "late-d"
+            first = template.render(c="var-c")
+            context = template.new_context({"c": 1})
+            answers.append(
+                (
+                    first,
+                    list(context.parent),
+                    [context.parent[name] for name in "abcd"],
+                    sorted(context.globals_keys),
+                    template.render(),
+                    fw.render_template("g.html", a="view-a"),
+                )
+            )
+    assert answers[0] == answers[1]
+    with pytest.raises(TypeError):
+        template.render({1: "not a name"})

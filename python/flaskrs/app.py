@@ -166,14 +166,6 @@ _RUN_UNDER_CLI = (
     " CLI command.\n   Only call 'app.run()' in an 'if __name__ =="
     ' "__main__"\' guard.'
 )
-# Template globals that are the same for every app. ``request``,
-# ``session`` and ``g`` are proxies, so each render sees its own request's.
-_TEMPLATE_PROXIES = {
-    "get_flashed_messages": get_flashed_messages,
-    "request": request,
-    "session": session,
-    "g": g,
-}
 # Characters left as they are in a URL fragment.
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 # Things a two-item view tuple may carry as its second item, meaning
@@ -346,7 +338,15 @@ class Flask(App):
                 self.debug if reload_setting is None else reload_setting
             )
         env = self.jinja_environment(self, **options)
-        env.globals.update(_TEMPLATE_PROXIES, url_for=self.url_for, config=self.config)
+        # In Flask's order, which templates see when they list the globals.
+        env.globals.update(
+            url_for=self.url_for,
+            get_flashed_messages=get_flashed_messages,
+            config=self.config,
+            request=request,
+            session=session,
+            g=g,
+        )
         env.policies["json.dumps_function"] = self.json.dumps
         return env
 

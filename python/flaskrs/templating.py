@@ -6,12 +6,13 @@ from __future__ import annotations
 import typing as t
 from itertools import chain
 
-import markupsafe
 from jinja2 import BaseLoader
 from jinja2 import Environment as BaseEnvironment
 from jinja2 import Template
 from jinja2 import TemplateNotFound
 
+from ._template_runtime import AppContext
+from ._template_runtime import AppTemplate
 from .globals import _cv_app
 from .globals import _cv_request
 from .globals import current_app
@@ -49,42 +50,6 @@ def _default_template_ctx_processor() -> dict[str, t.Any]:
     return values
 
 
-# markupsafe's C escaping of text: what its escape() ends in, after checks
-# that a str, int or float does not need. None if markupsafe lacks it.
-_escape_text: t.Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
-_new_str = str.__new__
-
-
-def _escape(value: t.Any) -> markupsafe.Markup:
-    """``markupsafe.escape(value)``: the same Markup, made without its
-    Python-level checks and Markup's constructor for the values templates
-    print most."""
-    kind = type(value)
-    if kind is str and _escape_text is not None:
-        return _new_str(markupsafe.Markup, _escape_text(value))  # type: ignore[no-any-return]
-    if kind is int or kind is float:
-        # Their text has nothing to escape.
-        return _new_str(markupsafe.Markup, str(value))  # type: ignore[no-any-return]
-    return markupsafe.escape(value)
-
-
-class AppTemplate(Template):
-    """Jinja's Template, whose compiled code escapes output with
-    :func:`_escape` (the same results as ``markupsafe.escape``)."""
-
-    @classmethod
-    def _from_namespace(
-        cls,
-        environment: BaseEnvironment,
-        namespace: t.MutableMapping[str, t.Any],
-        globals: t.MutableMapping[str, t.Any],
-    ) -> Template:
-        # The template module's functions read `escape` from this namespace.
-        if namespace.get("escape") is markupsafe.escape:
-            namespace["escape"] = _escape
-        return super()._from_namespace(environment, namespace, globals)  # type: ignore[misc, no-any-return]
-
-
 class Environment(BaseEnvironment):
     """A Jinja :class:`~jinja2.Environment` that belongs to an app.
 
@@ -94,6 +59,7 @@ class Environment(BaseEnvironment):
     """
 
     template_class = AppTemplate
+    context_class = AppContext
 
     def __init__(self, app: App, **options: t.Any) -> None:
         self.app = app
