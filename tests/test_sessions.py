@@ -140,7 +140,7 @@ def script(app: t.Any) -> list[tuple[int, list[tuple[str, str]], bytes]]:
     ]:
         response = client.get(path)
         seen.append(
-            (response.status_code, sorted(response.headers.items()), response.data)
+            (response.status_code, list(response.headers.items()), response.data)
         )
     return seen
 
@@ -175,6 +175,49 @@ def test_cookies_identical_in_flask_app(frozen: None, config: dict[str, t.Any]) 
 def test_cookies_identical_as_default(frozen: None, config: dict[str, t.Any]) -> None:
     assert script(make_app(flaskrs, None, **config)) == script(
         make_app(flask, None, **config)
+    )
+
+
+def _reconfigured(app: t.Any) -> list[t.Any]:
+    """Responses while the settings change between requests: each change
+    must show in the very next response."""
+    client = app.test_client()
+    seen = []
+
+    def get(path: str) -> None:
+        response = client.get(path)
+        seen.append((list(response.headers.items()), response.data))
+
+    get("/set")
+    app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
+    get("/set")
+    # Key rotation with the fallback list changed in place.
+    fallbacks: list[str] = []
+    app.config["SECRET_KEY_FALLBACKS"] = fallbacks
+    get("/read")
+    app.secret_key = "rotated"
+    fallbacks.append("secret")
+    get("/read")
+    fallbacks.clear()
+    get("/read")
+    get("/set")
+    app.config["SESSION_COOKIE_NAME"] = "other"
+    get("/read")
+    app.config["PERMANENT_SESSION_LIFETIME"] = 5
+    get("/permanent")
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
+    get("/nothing")
+    # A hook given to the instance is called from then on.
+    app.session_interface.get_cookie_domain = lambda app: "hook.test"
+    get("/set")
+    del app.session_interface.get_cookie_domain
+    get("/set")
+    return seen
+
+
+def test_setting_changes_apply_at_once(frozen: None) -> None:
+    assert _reconfigured(make_app(flaskrs, None)) == _reconfigured(
+        make_app(flask, None)
     )
 
 

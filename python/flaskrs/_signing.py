@@ -34,20 +34,17 @@ from .wrappers import _loads_text
 _MOST_PAYLOAD = 1 << 20
 
 
-def _plain_tagging(serializer: t.Any) -> bool:
-    # The serializer gives exactly what the native functions give: the
-    # built-in tags only, in their order.
-    return (
-        type(serializer) is TaggedJSONSerializer
-        and serializer._fast_order is not None
-        and serializer.order == serializer._fast_order
-    )
-
-
-def _json_sorting() -> bool | None:
-    # How the tagged JSON is encoded right now: sorted keys or not, or None
-    # when the app's JSON provider is not the default one as configured by
-    # default (then its own dumps has to run).
+def _native_sorting(serializer: t.Any) -> bool | None:
+    """How the native functions must encode tagged JSON to give what
+    ``serializer`` gives right now: with sorted keys (True) or not (False);
+    None when only the serializer itself can (tags of its own, or an app
+    JSON provider that is not the default one as configured by default)."""
+    if (
+        type(serializer) is not TaggedJSONSerializer
+        or serializer._fast_order is None
+        or serializer.order != serializer._fast_order
+    ):
+        return None
     ctx = _cv_app.get(None)
     if ctx is None:
         return False
@@ -88,12 +85,11 @@ class SessionSerializer(URLSafeTimedSerializer):
         if salt is not None:
             return super().dumps(obj, salt)  # type: ignore[no-any-return]
         now = int(time.time())
-        if _plain_tagging(self.serializer):
-            sort = _json_sorting()
-            if sort is not None:
-                cookie = self._native.sign_value(obj, sort, now)
-                if cookie is not None:
-                    return cookie
+        sort = _native_sorting(self.serializer)
+        if sort is not None:
+            cookie = self._native.sign_value(obj, sort, now)
+            if cookie is not None:
+                return cookie
         return self._native.sign(self.serializer.dumps(obj).encode("utf-8"), now)
 
     def loads(  # type: ignore[override]
@@ -107,7 +103,7 @@ class SessionSerializer(URLSafeTimedSerializer):
             return super().loads(s, max_age, return_timestamp, salt)
         native = self._native
         now = int(time.time())
-        if _plain_tagging(self.serializer) and _json_sorting() is not None:
+        if _native_sorting(self.serializer) is not None:
             try:
                 value, stamp = native.unsign_value(s, max_age, now)
             except SignatureError as e:

@@ -25,6 +25,10 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from ._cookies import set_session_cookie
 from ._cookies import vary_on_cookie
+from ._session_settings import cookie_settings
+from ._session_settings import CookieSettings
+from ._session_settings import OWN_ATTRIBUTES
+from ._session_settings import write_plain_cookie
 from ._signing import SessionSerializer
 from .json.tag import TaggedJSONSerializer
 from .wrappers import _MULTIDICT_OF_LISTS
@@ -259,6 +263,19 @@ _SHA1 = (_sha1_when_called, hashlib.sha1)
 session_json_serializer = TaggedJSONSerializer()
 
 
+def _plain_settings(
+    interface: SecureCookieSessionInterface, app: Flask
+) -> CookieSettings | None:
+    # The settings, worked out once per configuration, for the interface as
+    # shipped; None for a subclass or an instance with hooks of its own.
+    if (
+        type(interface) is SecureCookieSessionInterface
+        and interface.__dict__.keys() <= OWN_ATTRIBUTES
+    ):
+        return cookie_settings(interface, app)
+    return None
+
+
 class SecureCookieSessionInterface(SessionInterface):
     """Sessions stored in the cookie itself, as tagged JSON signed by
     :mod:`itsdangerous` with ``SECRET_KEY`` (keys in ``SECRET_KEY_FALLBACKS``
@@ -350,37 +367,34 @@ class SecureCookieSessionInterface(SessionInterface):
         Without a secret key this gives ``None``. A cookie that is absent,
         wrongly signed, expired or unreadable gives a new, empty session.
         """
-        signer = self.get_signing_serializer(app)
+        settings = _plain_settings(self, app)
+        if settings is not None:
+            signer = settings.signer
+            name = settings.name
+            max_age = settings.max_age
+        else:
+            found = self.get_signing_serializer(app)
+            if found is None:
+                return None
+            signer = found
+            name = self.get_cookie_name(app)
+            max_age = int(app.permanent_session_lifetime.total_seconds())
 
-        if signer is None:
-            return None
-
-        contents = self._read_cookie(app, signer, request)
-        # A signed payload that is not a mapping (signed by something else
-        # with the same key) is no session: an empty one, not an error.
-        if contents is None or not isinstance(contents, c.Mapping):
-            return self.session_class()
-        return self.session_class(contents)
-
-    def _read_cookie(
-        self, app: Flask, signer: URLSafeTimedSerializer, request: Request
-    ) -> t.Any:
-        # The verified contents of the session cookie, or None when there is
-        # nothing usable in it.
-        token = _first_value(request.cookies, self.get_cookie_name(app))
-
+        token = _first_value(request.cookies, name)
         if not token:
-            return None
-
-        lifetime = app.permanent_session_lifetime
-
+            return self.session_class()
         try:
-            return signer.loads(token, max_age=int(lifetime.total_seconds()))
+            contents = signer.loads(token, max_age=max_age)
         except BadData:
             # Any BadData, not only a bad signature: a properly signed cookie
             # that no longer decodes (its tag was unregistered, say) costs the
             # user the session but does not break all their requests.
-            return None
+            return self.session_class()
+        # A signed payload that is not a mapping (signed by something else
+        # with the same key) is no session: an empty one, not an error.
+        if not isinstance(contents, c.Mapping):
+            return self.session_class()
+        return self.session_class(contents)
 
     def save_session(
         self, app: Flask, session: SessionMixin, response: Response
@@ -393,6 +407,12 @@ class SecureCookieSessionInterface(SessionInterface):
         written or deleted, so shared caches never serve one visitor's page
         to another.
         """
+        settings = _plain_settings(self, app)
+        if settings is not None and type(session) is SecureCookieSession:
+            if self._save_plain(settings, session, response):
+                return
+            # Anything unusual: the hooks' way below, same result.
+
         if session.accessed:
             vary_on_cookie(response)
 
@@ -428,6 +448,30 @@ class SecureCookieSessionInterface(SessionInterface):
         if not session.accessed:
             # (An accessed session added it above already.)
             vary_on_cookie(response)
+
+    def _save_plain(
+        self,
+        settings: CookieSettings,
+        session: SecureCookieSession,
+        response: Response,
+    ) -> bool:
+        # What the hooks decide, from the settings, when no cookie is due
+        # or a changed session that is not permanent is due one; False
+        # (nothing done) for the rest.
+        if session.get(_PERMANENT_KEY, False):
+            if session.modified or settings.refresh:
+                # Due a cookie with an expiry date: the hooks' way.
+                return False
+        elif session.modified:
+            if not session:
+                # Emptied: its cookie is deleted, the hooks' way.
+                return False
+            token = settings.signer.dumps(dict(session))
+            return write_plain_cookie(settings, token, session.accessed, response)
+        # No cookie is due.
+        if session.accessed:
+            vary_on_cookie(response)
+        return True
 
     def _cookie_attributes(self, app: Flask) -> dict[str, t.Any]:
         if type(self) is SecureCookieSessionInterface and _GETTERS.isdisjoint(

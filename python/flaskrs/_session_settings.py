@@ -1,0 +1,146 @@
+"""What the session cookie's settings come to for the cookie interface as
+Flask ships it, worked out once per change of configuration instead of
+through a dozen hook calls on every request, and the common write of the
+cookie done with them.
+
+Only :class:`~flaskrs.sessions.SecureCookieSessionInterface` itself, with no
+attribute set on the instance, takes this path: a subclass or an instance
+that overrides a hook has its hooks called, as in Flask.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from operator import itemgetter
+
+from ._cookies import _cookie_template
+from ._cookies import _plain_headers
+from ._cookies import _PLAIN_VALUE
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from itsdangerous import URLSafeTimedSerializer
+
+    from .app import Flask
+    from .sessions import SecureCookieSessionInterface
+    from .wrappers import Response
+
+# Everything in the configuration the cookie depends on, read in one call.
+_read_config = itemgetter(
+    "SECRET_KEY",
+    "PERMANENT_SESSION_LIFETIME",
+    "SESSION_COOKIE_NAME",
+    "SESSION_COOKIE_DOMAIN",
+    "SESSION_COOKIE_PATH",
+    "APPLICATION_ROOT",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_COOKIE_PARTITIONED",
+    "SESSION_COOKIE_SAMESITE",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_REFRESH_EACH_REQUEST",
+    "SECRET_KEY_FALLBACKS",
+)
+# Where the fallback keys sit in a snapshot (after the app's class and the
+# interface's four attributes).
+_FALLBACKS = 5 + 11
+#: Instance attributes the interface keeps for itself (memos), which do not
+#: count as overrides.
+OWN_ATTRIBUTES = frozenset({"_signer_memo", "_settings_memo"})
+
+
+class CookieSettings:
+    """The values the interface's hooks give for one configuration."""
+
+    __slots__ = ("signer", "name", "max_age", "refresh", "template")
+
+    def __init__(
+        self, signer: URLSafeTimedSerializer, config: tuple[t.Any, ...], max_age: int
+    ) -> None:
+        name, domain, path, root, secure, partitioned, samesite, httponly = config[2:10]
+        self.signer = signer
+        self.name: str = name
+        self.max_age = max_age
+        self.refresh: bool = config[10]
+        try:
+            self.template = _cookie_template(
+                name, path or root, domain, secure, httponly, samesite, partitioned
+            )
+        except TypeError:
+            # Unhashable settings: Werkzeug's set_cookie says what is wrong.
+            self.template = None
+
+
+def _reads_config(cls: type[Flask]) -> bool:
+    # Whether the app class's secret_key and permanent_session_lifetime are
+    # Flask's own (the config values, the latter as a timedelta).
+    from .sansio.app import App
+
+    own = App.__dict__
+    return (
+        cls.secret_key is own["secret_key"]
+        and cls.permanent_session_lifetime is own["permanent_session_lifetime"]
+    )
+
+
+def cookie_settings(
+    interface: SecureCookieSessionInterface, app: Flask
+) -> CookieSettings | None:
+    """The settings of ``interface`` for ``app``, for an interface whose
+    hooks are the class's own; None without a secret key, or when the app
+    class computes the key or the lifetime its own way."""
+    try:
+        config = _read_config(app.config)
+    except KeyError:
+        # A setting was removed from the config: the hooks raise for it.
+        return None
+    now = (
+        type(app),
+        interface.salt,
+        interface.key_derivation,
+        interface.digest_method,
+        interface.serializer,
+        *config,
+    )
+    memo = interface.__dict__.get("_settings_memo")
+    if memo is not None and memo[0] == now:
+        return memo[1]  # type: ignore[no-any-return]
+    settings = None
+    if _reads_config(type(app)):
+        signer = interface.get_signing_serializer(app)
+        if signer is not None:
+            lifetime = app.permanent_session_lifetime
+            settings = CookieSettings(signer, config, int(lifetime.total_seconds()))
+    # Kept with a copy of a fallback list, so that changing the list in
+    # place is noticed next time.
+    kept = list(now)
+    if type(kept[_FALLBACKS]) is list:
+        kept[_FALLBACKS] = list(kept[_FALLBACKS])
+    interface._settings_memo = (tuple(kept), settings)  # type: ignore[attr-defined]
+    return settings
+
+
+def write_plain_cookie(
+    settings: CookieSettings, token: str, accessed: bool, response: Response
+) -> bool:
+    """Add ``Set-Cookie`` for a cookie without expiry and ``Vary: Cookie``
+    to a response whose headers are Werkzeug's plain ones, in the order
+    the interface writes them; False (and nothing written) otherwise."""
+    headers = _plain_headers(response)
+    template = settings.template
+    if headers is None or template is None or not _PLAIN_VALUE.fullmatch(token):
+        return False
+    line = f"{template[0]}{token}{template[1]}"
+    limit = response.max_cookie_size
+    if limit and len(line) > limit:
+        # Werkzeug's method gives its warning.
+        return False
+    present = [value for key, value in headers if key.lower() == "vary"]
+    if present and present != ["Cookie"]:
+        # Other Vary values to merge with: Werkzeug's header set does that.
+        return False
+    vary = not present
+    if accessed and vary:
+        headers.append(("Vary", "Cookie"))
+    headers.append(("Set-Cookie", line))
+    if not accessed and vary:
+        headers.append(("Vary", "Cookie"))
+    return True
