@@ -562,3 +562,23 @@ def test_unsign_value_edges(payload: bytes, expected: t.Any) -> None:
             signer.unsign_value(cookie, None, NOW)
     else:
         assert signer.unsign_value(cookie, None, NOW)[0] == expected
+
+
+# Lengths where the native compressor changes the zlib memory level it uses
+# (each level's symbol buffer) and where hash chains can first grow long.
+_LEVEL_EDGES = [33, 34, 35, 36, 125, 126, 127, 253, 254, 255, 4093, 4094, 8190, 8191]
+
+
+@pytest.mark.parametrize("length", _LEVEL_EDGES)
+@pytest.mark.parametrize("symbols", [2, 5, 30, 256])
+def test_compression_at_level_edges_matches_python_zlib(
+    length: int, symbols: int
+) -> None:
+    import random
+
+    rng = random.Random(length * 1000 + symbols)
+    alphabet = bytes(rng.sample(range(256), symbols))
+    for _ in range(5):
+        data = bytes(rng.choice(alphabet) for _ in range(length))
+        cookie = make().sign(data, NOW)
+        assert cookie == oracle_sign(KEYS, data, NOW)

@@ -3,6 +3,7 @@
 //! derivation, SHA-1), signing and verification.
 
 pub mod b64;
+mod deflate;
 pub mod error;
 pub mod signer;
 pub mod zlib;

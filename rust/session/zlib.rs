@@ -1,18 +1,18 @@
 //! zlib as Python's `zlib` module does it, with the C zlib behind flate2.
 //!
-//! Compressing must give exactly `zlib.compress(data)` (level 6, 32 KiB
-//! window, memory level 8, default strategy), since the payload is part of
-//! the signed text. A deflate state is ~300 KB to set up, which costs more
-//! than compressing a session, so each thread keeps one and resets it.
-//! Decompressing stops at a size limit: a small cookie must not be able to
-//! inflate into an arbitrary amount of memory.
+//! Compressing must give exactly `zlib.compress(data)`, since the payload is
+//! part of the signed text (see `deflate`). Decompressing stops at a size
+//! limit: a small cookie must not be able to inflate into an arbitrary
+//! amount of memory. An inflate state costs more to set up than a session
+//! costs to inflate, so each thread keeps one and resets it.
 
 use std::cell::RefCell;
 
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use flate2::{Decompress, FlushDecompress, Status};
+
+use super::deflate;
 
 thread_local! {
-    static DEFLATE: RefCell<Option<Compress>> = const { RefCell::new(None) };
     static INFLATE: RefCell<Option<Decompress>> = const { RefCell::new(None) };
 }
 
@@ -30,10 +30,6 @@ fn with_state<T, R>(
     })
 }
 
-fn new_deflate() -> Compress {
-    Compress::new(Compression::new(6), true)
-}
-
 fn new_inflate() -> Decompress {
     Decompress::new(true)
 }
@@ -42,15 +38,7 @@ fn new_inflate() -> Decompress {
 /// is shorter than `data.len() - 1`. Output is capped at that length, so an
 /// incompressible payload stops early instead of being compressed in full.
 pub fn compress_if_shorter(data: &[u8]) -> Option<Vec<u8>> {
-    let most = data.len().checked_sub(2)?;
-    with_state(&DEFLATE, new_deflate, |deflate| {
-        deflate.reset();
-        let mut out = Vec::with_capacity(most);
-        let status = deflate
-            .compress_vec(data, &mut out, FlushCompress::Finish)
-            .ok()?;
-        (status == Status::StreamEnd && out.len() <= most).then_some(out)
-    })
+    deflate::compress_at_most(data, data.len().checked_sub(2)?)
 }
 
 /// Why a payload could not be decompressed.
