@@ -15,7 +15,6 @@ from operator import itemgetter
 
 from ._cookies import _cookie_template
 from ._cookies import _plain_headers
-from ._cookies import _PLAIN_VALUE
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from itsdangerous import URLSafeTimedSerializer
@@ -42,9 +41,9 @@ _read_config = itemgetter(
 # Where the fallback keys sit in a snapshot (after the app's class and the
 # interface's four attributes).
 _FALLBACKS = 5 + 11
-#: Instance attributes the interface keeps for itself (memos), which do not
+# Instance attributes the interface keeps for itself (memos), which do not
 #: count as overrides.
-OWN_ATTRIBUTES = frozenset({"_signer_memo", "_settings_memo"})
+_OWN_ATTRIBUTES = frozenset({"_signer_memo", "_settings_memo"})
 
 
 class CookieSettings:
@@ -82,11 +81,19 @@ def _reads_config(cls: type[Flask]) -> bool:
 
 
 def cookie_settings(
-    interface: SecureCookieSessionInterface, app: Flask
+    interface: SecureCookieSessionInterface,
+    app: Flask,
+    shipped: type[SecureCookieSessionInterface],
 ) -> CookieSettings | None:
-    """The settings of ``interface`` for ``app``, for an interface whose
-    hooks are the class's own; None without a secret key, or when the app
-    class computes the key or the lifetime its own way."""
+    """The settings of ``interface`` for ``app`` when it is an instance of
+    ``shipped`` (the class as Flask ships it) with no hooks of its own;
+    None otherwise, without a secret key, or when the app class computes
+    the key or the lifetime its own way."""
+    if (
+        type(interface) is not shipped
+        or not interface.__dict__.keys() <= _OWN_ATTRIBUTES
+    ):
+        return None
     try:
         config = _read_config(app.config)
     except KeyError:
@@ -126,7 +133,9 @@ def write_plain_cookie(
     the interface writes them; False (and nothing written) otherwise."""
     headers = _plain_headers(response)
     template = settings.template
-    if headers is None or template is None or not _PLAIN_VALUE.fullmatch(token):
+    # The token of an itsdangerous URL-safe serializer is made of characters
+    # Werkzeug leaves unquoted, so it goes into the template as it is.
+    if headers is None or template is None:
         return False
     line = f"{template[0]}{token}{template[1]}"
     limit = response.max_cookie_size

@@ -27,7 +27,6 @@ from ._cookies import set_session_cookie
 from ._cookies import vary_on_cookie
 from ._session_settings import cookie_settings
 from ._session_settings import CookieSettings
-from ._session_settings import OWN_ATTRIBUTES
 from ._session_settings import write_plain_cookie
 from ._signing import SessionSerializer
 from .json.tag import TaggedJSONSerializer
@@ -263,19 +262,6 @@ _SHA1 = (_sha1_when_called, hashlib.sha1)
 session_json_serializer = TaggedJSONSerializer()
 
 
-def _plain_settings(
-    interface: SecureCookieSessionInterface, app: Flask
-) -> CookieSettings | None:
-    # The settings, worked out once per configuration, for the interface as
-    # shipped; None for a subclass or an instance with hooks of its own.
-    if (
-        type(interface) is SecureCookieSessionInterface
-        and interface.__dict__.keys() <= OWN_ATTRIBUTES
-    ):
-        return cookie_settings(interface, app)
-    return None
-
-
 class SecureCookieSessionInterface(SessionInterface):
     """Sessions stored in the cookie itself, as tagged JSON signed by
     :mod:`itsdangerous` with ``SECRET_KEY`` (keys in ``SECRET_KEY_FALLBACKS``
@@ -367,7 +353,7 @@ class SecureCookieSessionInterface(SessionInterface):
         Without a secret key this gives ``None``. A cookie that is absent,
         wrongly signed, expired or unreadable gives a new, empty session.
         """
-        settings = _plain_settings(self, app)
+        settings = cookie_settings(self, app, SecureCookieSessionInterface)
         if settings is not None:
             signer = settings.signer
             name = settings.name
@@ -407,7 +393,7 @@ class SecureCookieSessionInterface(SessionInterface):
         written or deleted, so shared caches never serve one visitor's page
         to another.
         """
-        settings = _plain_settings(self, app)
+        settings = cookie_settings(self, app, SecureCookieSessionInterface)
         if settings is not None and type(session) is SecureCookieSession:
             if self._save_plain(settings, session, response):
                 return
