@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import types
+import typing as t
 from pathlib import Path
 
 import jinja2
@@ -396,3 +397,119 @@ def test_template_globals_resolve_as_flask(tmp_path: Path) -> None:
     assert answers[0] == answers[1]
     with pytest.raises(TypeError):
         template.render({1: "not a name"})
+
+
+class _Item:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def broken(self) -> str:
+        raise ValueError("a property that fails")
+
+    def __getitem__(self, key: str) -> str:
+        return f"item[{key}]"
+
+
+_CORPUS = [
+    "{{ s }}|{{ n }}|{{ f }}|{{ big }}|{{ b }}|{{ none }}|{{ m }}|{{ h }}|{{ lst }}",
+    "{{ s|safe }}{{ s|e }}{{ s|upper }}{{ m|lower }}{{ '%s'|format(s) }}",
+    "{% autoescape false %}{{ s }}{{ m }}{% endautoescape %}{{ s }}",
+    "{% set x %}<{{ s }}>{% endset %}{{ x }}|{{ x|length }}",
+    "{% macro m2(a) %}<{{ a }}>{{ caller() if caller }}{% endmacro %}"
+    "{{ m2(s) }}{% call m2('c') %}[{{ s }}]{% endcall %}",
+    "{% filter upper %}{{ s }}&{% endfilter %}",
+    "{% for i in lst recursive %}{{ loop.index }}{{ loop.cycle('a', s) }}"
+    "{{ loop.changed(i) }}{{ loop.previtem }}{% if i is iterable %}"
+    "{{ loop(i) }}{% endif %}{% endfor %}",
+    "{% set ns = namespace(t=0) %}{% for i in [1, 2, 3] %}"
+    "{% set ns.t = ns.t + i %}{{ lookup('i') }}{% endfor %}{{ ns.t }}",
+    "{{ obj.name }}{{ obj.missing }}{{ obj['k'] }}{{ obj.missing is defined }}",
+    "{{ d.items }}{{ d.keys()|list }}{{ d.name }}{{ d['name'] }}{{ d.nope }}",
+    "{{ undefined_thing }}{{ undefined_thing is defined }}",
+    "{{ [s, m]|join(',') }}{{ s ~ m }}{{ (s ~ m)|length }}",
+    "{{ range(3)|map('string')|join }}{{ lst|selectattr('real')|list }}",
+    "{{ dict(a=s).a }}{{ cycler('x', 'y').next() }}{{ joiner(',')() }}",
+    "{% for k, v in d|dictsort %}{{ k }}={{ v }};{% endfor %}",
+    "{% if n > 1 %}{{ n * f }}{% else %}{{ -n }}{% endif %}",
+    "{% with a = s %}{{ a }}{% endwith %}{{ s.startswith('<') }}",
+    "{{ url_for('page', q=s) }}{{ config.TESTING }}{{ g.get('x', s) }}",
+]
+
+
+@pytest.mark.parametrize("source", _CORPUS)
+def test_template_corpus_renders_as_flask(source: str) -> None:
+    import flask
+
+    import flaskrs
+
+    values = {
+        "s": "<a & 'b' \"c\">",
+        "n": 3,
+        "f": 2.5,
+        "big": 10**40,
+        "b": True,
+        "none": None,
+        "m": Markup("<i>safe</i>"),
+        "h": _Html(),
+        "lst": [1, [2, 3], 4],
+        "obj": _Item("<obj>"),
+        "d": {"name": "<d>", "items": "shadowed"},
+        "lookup": _lookup,
+    }
+    answers = []
+    for fw in (flaskrs, flask):
+        app = fw.Flask("a")
+        app.config["TESTING"] = True
+        app.add_url_rule("/page", "page", lambda: "")
+        with app.test_request_context():
+            whole = fw.render_template_string(source, **values)
+            streamed = "".join(fw.stream_template_string(source, **values))
+            answers.append((whole, streamed))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == answers[0][1]
+
+
+def test_template_errors_as_flask() -> None:
+    import flask
+
+    import flaskrs
+
+    for fw in (flaskrs, flask):
+        with fw.Flask("a").app_context():
+            with pytest.raises(ValueError, match="a property that fails"):
+                fw.render_template_string("{{ obj.broken }}", obj=_Item("x"))
+            with pytest.raises(TypeError):
+                fw.render_template_string("{{ f(1, 2) }}", f=len)
+
+
+def test_environment_overrides_are_honoured() -> None:
+    import jinja2.runtime
+
+    import flaskrs
+    from flaskrs.templating import Environment
+
+    calls = []
+
+    class LoggingContext(jinja2.runtime.Context):
+        def call(__self, __obj, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202, N805
+            calls.append("call")
+            return super().call(__obj, *args, **kwargs)
+
+    class MyEnvironment(Environment):
+        context_class = LoggingContext
+
+        def getattr(self, obj: t.Any, attribute: str) -> t.Any:
+            calls.append(attribute)
+            return super().getattr(obj, attribute)
+
+    class MyFlask(flaskrs.Flask):
+        jinja_environment = MyEnvironment
+
+    app = MyFlask("a")
+    with app.app_context():
+        out = flaskrs.render_template_string(
+            "{{ d.k }}{{ f() }}", d={"k": "<v>"}, f=lambda: 1
+        )
+    assert out == "&lt;v&gt;1"
+    assert calls == ["k", "call"]

@@ -123,3 +123,9 @@ def json_body(value: t.Any, sort_keys: bool) -> bytes | None:
 
 def untag(value: t.Any) -> t.Any:
     """``value`` (from ``json.loads``) with its tagged objects loaded."""
+
+def template_output(value: t.Any) -> str: ...
+def template_getattr(environment: t.Any, obj: t.Any, name: str) -> t.Any: ...
+def template_call(
+    context: t.Any, obj: t.Any, /, *args: t.Any, **kwargs: t.Any
+) -> t.Any: ...

@@ -11,6 +11,7 @@ from jinja2 import Environment as BaseEnvironment
 from jinja2 import Template
 from jinja2 import TemplateNotFound
 
+from ._template_compiler import AppCodeGenerator
 from ._template_runtime import AppContext
 from ._template_runtime import AppTemplate
 from .globals import _cv_app
@@ -60,6 +61,7 @@ class Environment(BaseEnvironment):
 
     template_class = AppTemplate
     context_class = AppContext
+    code_generator_class = AppCodeGenerator
 
     def __init__(self, app: App, **options: t.Any) -> None:
         self.app = app

@@ -6,6 +6,7 @@ mod convert;
 mod router;
 mod session;
 mod tagged;
+mod template;
 mod text;
 mod uuid;
 
@@ -17,5 +18,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<adapter::AdapterCore>()?;
     session::register(m)?;
     tagged::register(m)?;
+    template::register(m)?;
     Ok(())
 }
