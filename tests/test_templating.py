@@ -344,6 +344,8 @@ _own_call.__call__ = _lookup  # type: ignore[attr-defined]
         "{% for i in 'ab' %}{{ loop.cycle(1, 2) }}{{ loop.index }}{% endfor %}",
         "{% macro m(x) %}[{{ x }}]{% endmacro %}{{ m('<m>') }}",
         "{{ greeter.greet(who='k') }}",
+        "{{ dict(obj=1, context=2, args=3)|dictsort }}",
+        "{% for i in [1] %}{{ dict(obj=i, _x=2)|dictsort }}{% endfor %}",
     ],
 )
 def test_calls_in_templates_as_flask(source: str) -> None:

@@ -14,6 +14,9 @@ __all__ = [
     "__version__",
     "json_body",
     "tagged_dumps",
+    "template_call",
+    "template_getattr",
+    "template_output",
     "untag",
 ]
 __version__: str
@@ -124,8 +127,15 @@ def json_body(value: t.Any, sort_keys: bool) -> bytes | None:
 def untag(value: t.Any) -> t.Any:
     """``value`` (from ``json.loads``) with its tagged objects loaded."""
 
-def template_output(value: t.Any) -> str: ...
-def template_getattr(environment: t.Any, obj: t.Any, name: str) -> t.Any: ...
+# The runtime of templates compiled by the app's Jinja environment.
+
+def template_output(value: t.Any) -> str:
+    """The text ``markupsafe.escape(value)`` stands for, as template output."""
+
+def template_getattr(environment: t.Any, obj: t.Any, name: str) -> t.Any:
+    """``environment.getattr(obj, name)`` of the app's environment."""
+
 def template_call(
     context: t.Any, obj: t.Any, /, *args: t.Any, **kwargs: t.Any
-) -> t.Any: ...
+) -> t.Any:
+    """``context.call(obj, *args, **kwargs)`` of the app's template context."""

@@ -113,7 +113,7 @@ class AppContext(Context):
         if kind is MethodType:
             # A bound method's __call__ is a method-wrapper, which never
             # carries a marker; attribute reads on it go to its function.
-            marker = getattr(__obj.__func__, "jinja_pass_arg", None)
+            marker = getattr(__obj.__func__, "jinja_pass_arg", None)  # type: ignore[attr-defined]
         elif kind is FunctionType:
             attributes = __obj.__dict__
             # A function given its own __call__ is left to Jinja.

@@ -149,7 +149,9 @@ fn takes_no_context(refs: &Refs, obj: &Bound<'_, PyAny>) -> PyResult<bool> {
 
 /// `context.call(obj, *args, **kwargs)` of the app's template context.
 #[pyfunction]
-#[pyo3(signature = (context, obj, *args, **kwargs))]
+// Positional only: a callee may take keyword arguments named `context`
+// or `obj`.
+#[pyo3(signature = (context, obj, /, *args, **kwargs))]
 fn template_call<'py>(
     context: &Bound<'py, PyAny>,
     obj: &Bound<'py, PyAny>,
