@@ -215,6 +215,20 @@ def _reconfigured(app: t.Any) -> list[t.Any]:
     return seen
 
 
+def test_bad_cookie_setting_fails_only_when_writing_as_flask() -> None:
+    outcomes = []
+    for fw in (flaskrs, flask):
+        app = make_app(fw, None, SESSION_COOKIE_SAMESITE="Sometimes")
+        app.testing = True
+        client = app.test_client()
+        # Nothing to write: no error.
+        nothing = client.get("/nothing")
+        with pytest.raises(ValueError) as raised:
+            client.get("/set")
+        outcomes.append((nothing.status_code, nothing.data, str(raised.value)))
+    assert outcomes[0] == outcomes[1]
+
+
 def test_setting_changes_apply_at_once(frozen: None) -> None:
     assert _reconfigured(make_app(flaskrs, None)) == _reconfigured(
         make_app(flask, None)

@@ -63,8 +63,10 @@ class CookieSettings:
             self.template = _cookie_template(
                 name, path or root, domain, secure, httponly, samesite, partitioned
             )
-        except TypeError:
-            # Unhashable settings: Werkzeug's set_cookie says what is wrong.
+        except Exception:
+            # Settings Werkzeug refuses (a SameSite it does not know, say) or
+            # cannot cache: its set_cookie says what is wrong, and only when
+            # a cookie is written, as in Flask.
             self.template = None
 
 
