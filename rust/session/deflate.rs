@@ -137,14 +137,21 @@ impl Drop for Deflater {
 }
 
 thread_local! {
-    /// One state per memory level (1 to 8), made on first use.
+    /// One state per memory level (index: level - 1), made on first use.
     static STATES: RefCell<[Option<Deflater>; FULL_MEM_LEVEL]> =
         const { RefCell::new([None, None, None, None, None, None, None, None]) };
 }
 
-/// The lowest memory level whose symbol buffer outlasts `len` bytes.
+/// The memory levels used below 8. Each thread keeps a state (~130 KB and
+/// up) per level it uses, so only every other level is offered: the hash
+/// table of the one chosen is then at most four times the smallest.
+const LOWER_LEVELS: [usize; 3] = [2, 4, 6];
+
+/// The lowest offered memory level whose symbol buffer outlasts `len`
+/// bytes.
 fn sized_mem_level(len: usize) -> usize {
-    (1..FULL_MEM_LEVEL)
+    LOWER_LEVELS
+        .into_iter()
         .find(|level| (1usize << (level + 6)) - 1 > len)
         .unwrap_or(FULL_MEM_LEVEL)
 }
@@ -234,12 +241,13 @@ mod tests {
 
     #[test]
     fn sized_levels_outlast_the_input() {
-        assert_eq!(sized_mem_level(0), 1);
-        assert_eq!(sized_mem_level(126), 1);
-        assert_eq!(sized_mem_level(127), 2);
+        assert_eq!(sized_mem_level(0), 2);
+        assert_eq!(sized_mem_level(254), 2);
+        assert_eq!(sized_mem_level(255), 4);
+        assert_eq!(sized_mem_level(1022), 4);
+        assert_eq!(sized_mem_level(1023), 6);
         assert_eq!(sized_mem_level(4094), 6);
-        assert_eq!(sized_mem_level(8190), 7);
-        assert_eq!(sized_mem_level(8191), 8);
+        assert_eq!(sized_mem_level(4095), 8);
         assert_eq!(sized_mem_level(1 << 20), 8);
     }
 
