@@ -231,6 +231,23 @@ def test_bad_cookie_setting_fails_only_when_writing_as_flask() -> None:
     assert outcomes[0] == outcomes[1]
 
 
+def test_bad_lifetime_fails_only_with_a_cookie_as_flask() -> None:
+    outcomes = []
+    for fw in (flaskrs, flask):
+        app = make_app(fw, None, PERMANENT_SESSION_LIFETIME="a month")
+        app.testing = True
+        client = app.test_client()
+        # No cookie: the lifetime is not needed.
+        read = client.get("/read")
+        app.config["PERMANENT_SESSION_LIFETIME"] = 60
+        client.get("/set")
+        app.config["PERMANENT_SESSION_LIFETIME"] = "a month"
+        with pytest.raises(TypeError) as raised:
+            client.get("/read")
+        outcomes.append((read.status_code, read.data, type(raised.value)))
+    assert outcomes[0] == outcomes[1]
+
+
 def test_setting_changes_apply_at_once(frozen: None) -> None:
     assert _reconfigured(make_app(flaskrs, None)) == _reconfigured(
         make_app(flask, None)

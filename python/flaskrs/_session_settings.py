@@ -115,9 +115,14 @@ def cookie_settings(
     settings = None
     if _reads_config(type(app)):
         signer = interface.get_signing_serializer(app)
+        try:
+            max_age = int(app.permanent_session_lifetime.total_seconds())
+        except Exception:
+            # A lifetime that is no number of seconds: the hooks' way fails
+            # as Flask does, when a cookie needs it.
+            signer = None
         if signer is not None:
-            lifetime = app.permanent_session_lifetime
-            settings = CookieSettings(signer, config, int(lifetime.total_seconds()))
+            settings = CookieSettings(signer, config, max_age)
     # Kept with a copy of a fallback list, so that changing the list in
     # place is noticed next time.
     kept = list(now)

@@ -356,19 +356,21 @@ class SecureCookieSessionInterface(SessionInterface):
         settings = cookie_settings(self, app, SecureCookieSessionInterface)
         if settings is not None:
             signer = settings.signer
-            name = settings.name
+            token = _first_value(request.cookies, settings.name)
+            if not token:
+                return self.session_class()
             max_age = settings.max_age
         else:
             found = self.get_signing_serializer(app)
             if found is None:
                 return None
             signer = found
-            name = self.get_cookie_name(app)
+            token = _first_value(request.cookies, self.get_cookie_name(app))
+            if not token:
+                return self.session_class()
+            # Read only when there is a cookie, as Flask does.
             max_age = int(app.permanent_session_lifetime.total_seconds())
 
-        token = _first_value(request.cookies, name)
-        if not token:
-            return self.session_class()
         try:
             contents = signer.loads(token, max_age=max_age)
         except BadData:
