@@ -95,6 +95,18 @@ def make_app(fw: types.ModuleType, interface: t.Any, **config: t.Any) -> t.Any:
         session["p"] = "é"
         return "p"
 
+    @app.get("/big-permanent")
+    def big_permanent():
+        # Long enough to be compressed in the cookie.
+        session.permanent = True
+        session["big"] = "ab" * 300
+        return "b"
+
+    @app.get("/not-permanent")
+    def not_permanent():
+        session.permanent = False
+        return "n"
+
     @app.get("/clear")
     def clear():
         session.clear()
@@ -129,7 +141,13 @@ def script(app: t.Any) -> list[tuple[int, list[tuple[str, str]], bytes]]:
         "/nothing",
         "/mutate-inside",
         "/permanent",
+        # Not using the session: a permanent cookie is still refreshed.
+        "/nothing",
         "/read",
+        "/big-permanent",
+        "/nothing",
+        "/not-permanent",
+        "/nothing",
         "/clear",
         "/read",
         "/clear",

@@ -927,7 +927,7 @@ class Flask(App):
 
         session = ctx._session_obj
         if session is None and (
-            not self._session_is_lazy() or self._session_cookie_sent(ctx.request)
+            not self._session_is_lazy() or self._unused_session_may_save(ctx.request)
         ):
             session = ctx._session
         if session is not None:
@@ -937,11 +937,12 @@ class Flask(App):
 
         return response
 
-    def _session_cookie_sent(self, request: Request) -> bool:
+    def _unused_session_may_save(self, request: Request) -> bool:
         # An unused session still refreshes a permanent cookie, so it is
-        # skipped only when there is no cookie.
+        # opened and saved when there is a cookie that may be one (the lazy
+        # interface is the cookie interface).
         return "HTTP_COOKIE" in request.environ and (
-            self.session_interface.get_cookie_name(self) in request.cookies
+            self.session_interface._unused_may_write(self, request)  # type: ignore[attr-defined]
         )
 
     def do_teardown_request(

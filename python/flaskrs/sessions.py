@@ -28,6 +28,7 @@ from ._cookies import vary_on_cookie
 from ._session_settings import cookie_settings
 from ._session_settings import CookieSettings
 from ._session_settings import write_plain_cookie
+from ._signing import _native_sorting
 from ._signing import SessionSerializer
 from .json.tag import TaggedJSONSerializer
 from .wrappers import _MULTIDICT_OF_LISTS
@@ -383,6 +384,27 @@ class SecureCookieSessionInterface(SessionInterface):
         if not isinstance(contents, c.Mapping):
             return self.session_class()
         return self.session_class(contents)
+
+    def _unused_may_write(self, app: Flask, request: Request) -> bool:
+        # Whether saving the session of this request, opened but not used,
+        # could write a cookie. Only a refreshed permanent session can: an
+        # unchanged one that is not permanent, or whose cookie does not
+        # verify, writes nothing. For Flask's own format, a payload that
+        # does not even mention "_permanent" needs no verifying to tell.
+        settings = cookie_settings(self, app, SecureCookieSessionInterface)
+        if settings is None:
+            return self.get_cookie_name(app) in request.cookies
+        if not settings.refresh:
+            return False
+        token = _first_value(request.cookies, settings.name)
+        if not token:
+            return False
+        signer = settings.signer
+        if type(signer) is not SessionSerializer or (
+            _native_sorting(signer.serializer) is None
+        ):
+            return True
+        return signer._native.payload_contains(token, b'"_permanent"')
 
     def save_session(
         self, app: Flask, session: SessionMixin, response: Response

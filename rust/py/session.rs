@@ -142,6 +142,20 @@ impl SessionSigner {
         }
     }
 
+    /// Whether the payload of `cookie`, decoded without verifying it,
+    /// contains `needle`: False for anything that does not decode (such a
+    /// cookie would not verify either). Never trust what it finds.
+    fn payload_contains(&self, cookie: &Bound<'_, PyAny>, needle: &[u8]) -> bool {
+        if let Ok(b) = cookie.downcast::<PyBytes>() {
+            return self.inner.payload_contains(b.as_bytes(), needle);
+        }
+        cookie
+            .downcast::<PyString>()
+            .ok()
+            .and_then(|s| utf8(s).ok())
+            .is_some_and(|text| self.inner.payload_contains(text.as_bytes(), needle))
+    }
+
     /// `(json, timestamp)` of a cookie, or `SignatureError`. The age is
     /// checked against `now` only when `max_age` is given.
     fn unsign<'py>(

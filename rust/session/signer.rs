@@ -120,6 +120,19 @@ impl Signer {
         Ok((json, timestamp))
     }
 
+    /// Whether the payload of `cookie`, decoded but NOT verified, contains
+    /// `needle`. Only for proving that a cookie cannot matter: a cookie
+    /// whose payload does not decode would not verify either.
+    pub fn payload_contains(&self, cookie: &[u8], needle: &[u8]) -> bool {
+        let Some((payload, _)) = rsplit_dot(cookie).and_then(|(signed, _)| rsplit_dot(signed))
+        else {
+            return false;
+        };
+        self.decode_payload(payload).is_ok_and(|text| {
+            needle.is_empty() || text.windows(needle.len()).any(|window| window == needle)
+        })
+    }
+
     /// Whether any key gives `sig`, compared in constant time.
     fn verify(&self, signed: &[u8], sig: &[u8]) -> bool {
         self.keys
@@ -189,6 +202,21 @@ fn decode_timestamp(text: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payload_contains_reads_plain_and_compressed_payloads() {
+        let signer =
+            Signer::new(&[b"k"], b"cookie-session", LIMIT).unwrap_or_else(|e| panic!("{e}"));
+        let plain = signer.sign(br#"{"_permanent":true,"a":1}"#, NOW);
+        assert!(signer.payload_contains(plain.as_bytes(), br#""_permanent""#));
+        assert!(!signer.payload_contains(plain.as_bytes(), br#""other""#));
+        let long = format!(r#"{{"_permanent":true,"x":"{}"}}"#, "ab".repeat(200));
+        let packed = signer.sign(long.as_bytes(), NOW);
+        assert!(packed.starts_with('.'));
+        assert!(signer.payload_contains(packed.as_bytes(), br#""_permanent""#));
+        assert!(!signer.payload_contains(b"no dots", b"x"));
+        assert!(!signer.payload_contains(b"!!!.ZVPxAA.sig", b"x"));
+    }
 
     const LIMIT: usize = 64 * 1024 * 32;
     const NOW: u64 = 1_700_000_000;
