@@ -42,7 +42,7 @@ _read_config = itemgetter(
 # interface's four attributes).
 _FALLBACKS = 5 + 11
 # Instance attributes the interface keeps for itself (memos), which do not
-#: count as overrides.
+# count as overrides.
 _OWN_ATTRIBUTES = frozenset({"_signer_memo", "_settings_memo"})
 
 
