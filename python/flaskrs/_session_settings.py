@@ -38,9 +38,8 @@ _read_config = itemgetter(
     "SESSION_REFRESH_EACH_REQUEST",
     "SECRET_KEY_FALLBACKS",
 )
-# Where the fallback keys sit in a snapshot (after the app's class and the
-# interface's four attributes).
-_FALLBACKS = 5 + 11
+# Where the fallback keys sit in what _read_config gives.
+_FALLBACKS = 11
 # Instance attributes the interface keeps for itself (memos), which do not
 # count as overrides.
 _OWN_ATTRIBUTES = frozenset({"_signer_memo", "_settings_memo"})
@@ -101,17 +100,18 @@ def cookie_settings(
     except KeyError:
         # A setting was removed from the config: the hooks raise for it.
         return None
-    now = (
-        type(app),
-        interface.salt,
-        interface.key_derivation,
-        interface.digest_method,
-        interface.serializer,
-        *config,
-    )
     memo = interface.__dict__.get("_settings_memo")
-    if memo is not None and memo[0] == now:
-        return memo[1]  # type: ignore[no-any-return]
+    if (
+        memo is not None
+        and memo[0] == config
+        and memo[1] is type(app)
+        # Class attributes, replaceable on the class: by identity.
+        and memo[2] is interface.serializer
+        and memo[3] is interface.salt
+        and memo[4] is interface.digest_method
+        and memo[5] is interface.key_derivation
+    ):
+        return memo[6]  # type: ignore[no-any-return]
     settings = None
     if _reads_config(type(app)):
         signer = interface.get_signing_serializer(app)
@@ -125,10 +125,18 @@ def cookie_settings(
             settings = CookieSettings(signer, config, max_age)
     # Kept with a copy of a fallback list, so that changing the list in
     # place is noticed next time.
-    kept = list(now)
+    kept = list(config)
     if type(kept[_FALLBACKS]) is list:
         kept[_FALLBACKS] = list(kept[_FALLBACKS])
-    interface._settings_memo = (tuple(kept), settings)  # type: ignore[attr-defined]
+    interface._settings_memo = (  # type: ignore[attr-defined]
+        tuple(kept),
+        type(app),
+        interface.serializer,
+        interface.salt,
+        interface.digest_method,
+        interface.key_derivation,
+        settings,
+    )
     return settings
 
 

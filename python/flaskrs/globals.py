@@ -61,15 +61,32 @@ class _ContextProxy(LocalProxy):  # type: ignore[type-arg]
         field = self._cv_field
         return target if field is None else getattr(target, field)
 
+    # The three most used ways in are written out, a frame less each.
+
     def __getattr__(self, name: str) -> t.Any:
-        return getattr(self._cv_target(), name)
+        try:
+            target = self._cv.get()
+        except LookupError:
+            raise RuntimeError(self._cv_message) from None
+        field = self._cv_field
+        return getattr(target if field is None else getattr(target, field), name)
 
     # Item access is what ``session`` is mostly used for.
     def __getitem__(self, key: t.Any) -> t.Any:
-        return self._cv_target()[key]
+        try:
+            target = self._cv.get()
+        except LookupError:
+            raise RuntimeError(self._cv_message) from None
+        field = self._cv_field
+        return (target if field is None else getattr(target, field))[key]
 
     def __setitem__(self, key: t.Any, value: t.Any) -> None:
-        self._cv_target()[key] = value
+        try:
+            target = self._cv.get()
+        except LookupError:
+            raise RuntimeError(self._cv_message) from None
+        field = self._cv_field
+        (target if field is None else getattr(target, field))[key] = value
 
     def __delitem__(self, key: t.Any) -> None:
         del self._cv_target()[key]

@@ -153,7 +153,12 @@ class SessionInterface:
     def is_null_session(self, obj: object) -> bool:
         """Return whether ``obj`` is a null session (those are never
         saved)."""
-        return isinstance(obj, self.null_session_class)
+        cls = self.null_session_class
+        if cls is NullSession and type(obj) is SecureCookieSession:
+            # The usual answer, without isinstance's walk through the
+            # abstract base classes of a mapping.
+            return False
+        return isinstance(obj, cls)
 
     def get_cookie_name(self, app: Flask) -> str:
         """Name of the session cookie, ``SESSION_COOKIE_NAME``."""
@@ -381,7 +386,7 @@ class SecureCookieSessionInterface(SessionInterface):
             return self.session_class()
         # A signed payload that is not a mapping (signed by something else
         # with the same key) is no session: an empty one, not an error.
-        if not isinstance(contents, c.Mapping):
+        if type(contents) is not dict and not isinstance(contents, c.Mapping):
             return self.session_class()
         return self.session_class(contents)
 
