@@ -21,7 +21,6 @@ from datetime import timezone
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
-from werkzeug.datastructures import ImmutableMultiDict
 
 from ._cookies import set_session_cookie
 from ._cookies import vary_on_cookie
@@ -31,7 +30,7 @@ from ._session_settings import write_plain_cookie
 from ._signing import _native_sorting
 from ._signing import SessionSerializer
 from .json.tag import TaggedJSONSerializer
-from .wrappers import _MULTIDICT_OF_LISTS
+from .wrappers import first_cookie
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
@@ -243,16 +242,6 @@ _COOKIE_ATTRIBUTES = (
 _GETTERS = frozenset(getter for _, getter in _COOKIE_ATTRIBUTES)
 
 
-def _first_value(cookies: t.Any, name: str) -> str | None:
-    """``cookies.get(name)``. Werkzeug's MultiDict answers a missing name by
-    raising and catching a BadRequestKeyError, an HTTP exception: for the
-    plain class the values list is read from the dict directly."""
-    if type(cookies) is ImmutableMultiDict and _MULTIDICT_OF_LISTS:
-        values = dict.get(cookies, name)
-        return values[0] if values else None
-    return cookies.get(name)  # type: ignore[no-any-return]
-
-
 def _sha1_when_called(string: bytes = b"") -> t.Any:
     # Resolving hashlib.sha1 only when a signature is computed keeps systems
     # that restrict SHA-1 (FIPS mode) from failing at import: only apps that
@@ -362,7 +351,7 @@ class SecureCookieSessionInterface(SessionInterface):
         settings = cookie_settings(self, app, SecureCookieSessionInterface)
         if settings is not None:
             signer = settings.signer
-            token = _first_value(request.cookies, settings.name)
+            token = first_cookie(request, settings.name)
             if not token:
                 return self.session_class()
             max_age = settings.max_age
@@ -371,7 +360,7 @@ class SecureCookieSessionInterface(SessionInterface):
             if found is None:
                 return None
             signer = found
-            token = _first_value(request.cookies, self.get_cookie_name(app))
+            token = first_cookie(request, self.get_cookie_name(app))
             if not token:
                 return self.session_class()
             # Read only when there is a cookie, as Flask does.
@@ -401,7 +390,7 @@ class SecureCookieSessionInterface(SessionInterface):
             return self.get_cookie_name(app) in request.cookies
         if not settings.refresh:
             return False
-        token = _first_value(request.cookies, settings.name)
+        token = first_cookie(request, settings.name)
         if not token:
             return False
         signer = settings.signer
