@@ -409,6 +409,23 @@ def test_session_classes() -> None:
     assert ours.SessionMixin.modified is True
 
 
+def test_session_changes_call_on_update_as_flask() -> None:
+    seen = []
+    for fw in (ours, flask.sessions):
+        session = fw.SecureCookieSession({"a": 1})
+        session["b"] = 2
+        changed = session.modified
+        calls: list[dict[str, t.Any]] = []
+        session.modified = False
+        session.on_update = lambda s, calls=calls: calls.append(dict(s))
+        session["c"] = 3
+        session.update(d=4)
+        session.on_update = None
+        session["e"] = 5
+        seen.append((changed, session.modified, calls, dict(session)))
+    assert seen[0] == seen[1]
+
+
 @pytest.mark.parametrize(
     "operation",
     [

@@ -95,6 +95,16 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
     def __init__(self, initial: c.Mapping[str, t.Any] | None = None) -> None:
         super().__init__(initial, _note_change)
 
+    def __setitem__(self, key: str, value: t.Any) -> None:
+        # What CallbackDict's wrapped __setitem__ does, written out: the
+        # commonest change to a session, in one frame instead of three.
+        dict.__setitem__(self, key, value)
+        on_update = self.on_update
+        if on_update is _note_change:
+            self.modified = True
+        elif on_update is not None:
+            on_update(self)  # type: ignore[arg-type]
+
 
 _NO_SECRET_KEY = (
     "The session is unavailable because no secret "
