@@ -515,3 +515,37 @@ def test_environment_overrides_are_honoured() -> None:
         )
     assert out == "&lt;v&gt;1"
     assert calls == ["k", "call"]
+
+
+@pytest.mark.parametrize("kind", ["async", "sandboxed"])
+def test_async_and_sandboxed_environments_render_as_flask(kind: str) -> None:
+    import flask
+    from jinja2.sandbox import SandboxedEnvironment
+
+    import flaskrs
+
+    source = (
+        "{% for i in items %}{{ loop.cycle('a', 'b') }}{{ i.name }}{{ f(i) }}"
+        "{% endfor %}{{ m }}{{ f.__globals__ is defined }}"
+    )
+    answers = []
+    for fw in (flaskrs, flask):
+        app = fw.Flask("a")
+        if kind == "async":
+            app.jinja_options = {"enable_async": True}
+        else:
+
+            class Sandboxed(fw.templating.Environment, SandboxedEnvironment):  # type: ignore[name-defined, misc]
+                pass
+
+            app.jinja_environment = Sandboxed
+        with app.app_context():
+            answers.append(
+                fw.render_template_string(
+                    source,
+                    items=[{"name": "<x>"}, {"name": "y"}],
+                    f=lambda i: str(i).upper(),
+                    m=Markup("<b>"),
+                )
+            )
+    assert answers[0] == answers[1]
