@@ -16,6 +16,10 @@ def test_proxies_outside_contexts(fw) -> None:  # noqa: ANN001
         fw.current_app.name  # noqa: B018
     with pytest.raises(RuntimeError, match="request context"):
         fw.request.path  # noqa: B018
+    with pytest.raises(RuntimeError, match="application context"):
+        fw.g.user = "nobody"
+    with pytest.raises(RuntimeError, match="request context"):
+        fw.request.extra = 1
 
 
 def test_app_context(app, fw) -> None:  # noqa: ANN001
@@ -25,6 +29,8 @@ def test_app_context(app, fw) -> None:  # noqa: ANN001
         assert fw.globals.app_ctx._get_current_object() is ctx
         fw.g.x = 1
         assert "x" in fw.g and fw.g.get("x") == 1 and fw.g.pop("x") == 1
+        fw.current_app.extra_attribute = "set through the proxy"
+        assert app.extra_attribute == "set through the proxy"
         assert fw.g.setdefault("y", 2) == 2 and list(fw.g) == ["y"]
     # A new context has a new g.
     with app.app_context():

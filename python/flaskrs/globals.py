@@ -71,6 +71,15 @@ class _ContextProxy(LocalProxy):  # type: ignore[type-arg]
         field = self._cv_field
         return getattr(target if field is None else getattr(target, field), name)
 
+    # ``g.user = ...``: LocalProxy's own way goes through a descriptor.
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        try:
+            target = self._cv.get()
+        except LookupError:
+            raise RuntimeError(self._cv_message) from None
+        field = self._cv_field
+        setattr(target if field is None else getattr(target, field), name, value)
+
     # Item access is what ``session`` is mostly used for.
     def __getitem__(self, key: t.Any) -> t.Any:
         try:

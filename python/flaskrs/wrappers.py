@@ -604,6 +604,14 @@ class Request(RequestBase):
     @property
     def blueprints(self) -> list[str]:
         """The current blueprint and its parents, innermost first."""
+        if self.__class__ is Request:
+            # blueprint and endpoint are this class's own: read through at
+            # once (the app asks for this in every request with hooks).
+            rule = self.url_rule
+            if rule is None:
+                return []
+            owner, dot, _ = rule.endpoint.rpartition(".")
+            return _split_blueprint_path(owner) if dot else []
         owner = self.blueprint
         return [] if owner is None else _split_blueprint_path(owner)
 
