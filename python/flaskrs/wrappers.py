@@ -743,11 +743,10 @@ class Response(ResponseBase):
                 headers_obj = Headers.__new__(Headers)
                 if body_type is str or body_type is bytes:
                     if self.automatically_set_content_length:
-                        data = t.cast(
-                            bytes,
+                        data: bytes = (
                             response.encode()  # type: ignore[union-attr]
                             if body_type is str
-                            else response,
+                            else response  # type: ignore[assignment]
                         )
                         headers_obj._list = [
                             ("Content-Type", ctype),
