@@ -38,8 +38,11 @@ def _escape(value: t.Any) -> markupsafe.Markup:
 
 
 class AppTemplate(Template):
-    """Jinja's Template, whose compiled code escapes output with
-    :func:`_escape` (the same results as ``markupsafe.escape``)."""
+    """Jinja's Template, whose compiled code finds :func:`_escape` (the same
+    results as ``markupsafe.escape``) under the name ``escape``: the code
+    the app's generator writes prints through the native core, and this
+    serves what it leaves to Jinja (output whose autoescaping is only
+    known at run time), and code made by another generator."""
 
     @classmethod
     def _from_namespace(
