@@ -70,6 +70,26 @@ def _cookie_template(
     return before, after
 
 
+def _cookie_line(
+    response: Response, template: tuple[str, str], value: str
+) -> str | None:
+    # The Set-Cookie line for `value` in `template`, or None when it is
+    # over the response's limit (Werkzeug's method then gives its warning).
+    line = f"{template[0]}{value}{template[1]}"
+    limit = response.max_cookie_size
+    return None if limit and len(line) > limit else line
+
+
+def _vary_missing(headers: list[tuple[str, str]]) -> bool | None:
+    # Whether plain headers lack Vary (True), already say exactly
+    # "Vary: Cookie" (False), or hold other Vary values for Werkzeug's
+    # header set to merge with (None).
+    present = [v for k, v in headers if k.lower() == "vary"]
+    if not present:
+        return True
+    return False if present == ["Cookie"] else None
+
+
 def set_session_cookie(
     response: Response, key: str, value: str, attributes: dict[str, t.Any]
 ) -> None:
@@ -92,10 +112,8 @@ def set_session_cookie(
             # Unhashable attributes: Werkzeug's method below says what is wrong.
             template = None
         if template is not None:
-            line = f"{template[0]}{value}{template[1]}"
-            limit = response.max_cookie_size
-            # Over the limit, Werkzeug's method gives its warning.
-            if not limit or len(line) <= limit:
+            line = _cookie_line(response, template, value)
+            if line is not None:
                 headers.append(("Set-Cookie", line))
                 return
     response.set_cookie(key, value, **attributes)
@@ -105,10 +123,33 @@ def vary_on_cookie(response: Response) -> None:
     """``response.vary.add("Cookie")``."""
     headers = _plain_headers(response)
     if headers is not None:
-        present = [v for k, v in headers if k.lower() == "vary"]
-        if not present:
-            headers.append(("Vary", "Cookie"))
-            return
-        if present == ["Cookie"]:
+        missing = _vary_missing(headers)
+        if missing is not None:
+            if missing:
+                headers.append(("Vary", "Cookie"))
             return
     response.vary.add("Cookie")
+
+
+def write_cookie_and_vary(
+    response: Response, template: tuple[str, str], token: str, accessed: bool
+) -> bool:
+    """``set_session_cookie`` with its template already made, and
+    ``vary_on_cookie`` (first if the session was ``accessed``, after the
+    cookie otherwise, as the session interface orders them), in one pass
+    over a response with Werkzeug's plain headers; False, with nothing
+    written, for any other response. The token of an itsdangerous URL-safe
+    serializer needs no quoting, so it is not checked."""
+    headers = _plain_headers(response)
+    if headers is None:
+        return False
+    line = _cookie_line(response, template, token)
+    missing = _vary_missing(headers)
+    if line is None or missing is None:
+        return False
+    if accessed and missing:
+        headers.append(("Vary", "Cookie"))
+    headers.append(("Set-Cookie", line))
+    if not accessed and missing:
+        headers.append(("Vary", "Cookie"))
+    return True

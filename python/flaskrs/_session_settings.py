@@ -1,7 +1,6 @@
 """What the session cookie's settings come to for the cookie interface as
 Flask ships it, worked out once per change of configuration instead of
-through a dozen hook calls on every request, and the common write of the
-cookie done with them.
+through a dozen hook calls on every request.
 
 Only :class:`~flaskrs.sessions.SecureCookieSessionInterface` itself, with no
 attribute set on the instance, takes this path: a subclass or an instance
@@ -14,14 +13,12 @@ import typing as t
 from operator import itemgetter
 
 from ._cookies import _cookie_template
-from ._cookies import _plain_headers
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from itsdangerous import URLSafeTimedSerializer
 
     from .app import Flask
     from .sessions import SecureCookieSessionInterface
-    from .wrappers import Response
 
 # Everything in the configuration the cookie depends on, read in one call.
 _read_config = itemgetter(
@@ -48,7 +45,7 @@ _OWN_ATTRIBUTES = frozenset({"_signer_memo", "_settings_memo"})
 class CookieSettings:
     """The values the interface's hooks give for one configuration."""
 
-    __slots__ = ("signer", "name", "max_age", "refresh", "template")
+    __slots__ = ("signer", "name", "max_age", "refresh", "attributes", "template")
 
     def __init__(
         self, signer: URLSafeTimedSerializer, config: tuple[t.Any, ...], max_age: int
@@ -58,6 +55,15 @@ class CookieSettings:
         self.name: str = name
         self.max_age = max_age
         self.refresh: bool = config[10]
+        #: What the get_cookie_* hooks give, as set_cookie's keywords.
+        self.attributes: dict[str, t.Any] = {
+            "domain": domain,
+            "path": path or root,
+            "secure": secure,
+            "partitioned": partitioned,
+            "samesite": samesite,
+            "httponly": httponly,
+        }
         try:
             self.template = _cookie_template(
                 name, path or root, domain, secure, httponly, samesite, partitioned
@@ -138,33 +144,3 @@ def cookie_settings(
         settings,
     )
     return settings
-
-
-def write_plain_cookie(
-    settings: CookieSettings, token: str, accessed: bool, response: Response
-) -> bool:
-    """Add ``Set-Cookie`` for a cookie without expiry and ``Vary: Cookie``
-    to a response whose headers are Werkzeug's plain ones, in the order
-    the interface writes them; False (and nothing written) otherwise."""
-    headers = _plain_headers(response)
-    template = settings.template
-    # The token of an itsdangerous URL-safe serializer is made of characters
-    # Werkzeug leaves unquoted, so it goes into the template as it is.
-    if headers is None or template is None:
-        return False
-    line = f"{template[0]}{token}{template[1]}"
-    limit = response.max_cookie_size
-    if limit and len(line) > limit:
-        # Werkzeug's method gives its warning.
-        return False
-    present = [value for key, value in headers if key.lower() == "vary"]
-    if present and present != ["Cookie"]:
-        # Other Vary values to merge with: Werkzeug's header set does that.
-        return False
-    vary = not present
-    if accessed and vary:
-        headers.append(("Vary", "Cookie"))
-    headers.append(("Set-Cookie", line))
-    if not accessed and vary:
-        headers.append(("Vary", "Cookie"))
-    return True

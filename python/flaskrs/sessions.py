@@ -24,9 +24,9 @@ from werkzeug.datastructures import CallbackDict
 
 from ._cookies import set_session_cookie
 from ._cookies import vary_on_cookie
+from ._cookies import write_cookie_and_vary
 from ._session_settings import cookie_settings
 from ._session_settings import CookieSettings
-from ._session_settings import write_plain_cookie
 from ._signing import _native_sorting
 from ._signing import SessionSerializer
 from .json.tag import TaggedJSONSerializer
@@ -247,9 +247,6 @@ _COOKIE_ATTRIBUTES = (
     ("samesite", "get_cookie_samesite"),
     ("httponly", "get_cookie_httponly"),
 )
-
-
-_GETTERS = frozenset(getter for _, getter in _COOKIE_ATTRIBUTES)
 
 
 def _sha1_when_called(string: bytes = b"") -> t.Any:
@@ -480,27 +477,22 @@ class SecureCookieSessionInterface(SessionInterface):
             if not session:
                 # Emptied: its cookie is deleted, the hooks' way.
                 return False
+            if settings.template is None:
+                return False
             token = settings.signer.dumps(dict(session))
-            return write_plain_cookie(settings, token, session.accessed, response)
+            return write_cookie_and_vary(
+                response, settings.template, token, session.accessed
+            )
         # No cookie is due.
         if session.accessed:
             vary_on_cookie(response)
         return True
 
     def _cookie_attributes(self, app: Flask) -> dict[str, t.Any]:
-        if type(self) is SecureCookieSessionInterface and _GETTERS.isdisjoint(
-            self.__dict__
-        ):
-            # The getters are this class's own: what they read, read at once.
-            config = app.config
-            return {
-                "domain": config["SESSION_COOKIE_DOMAIN"],
-                "path": config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"],
-                "secure": config["SESSION_COOKIE_SECURE"],
-                "partitioned": config["SESSION_COOKIE_PARTITIONED"],
-                "samesite": config["SESSION_COOKIE_SAMESITE"],
-                "httponly": config["SESSION_COOKIE_HTTPONLY"],
-            }
+        settings = cookie_settings(self, app, SecureCookieSessionInterface)
+        if settings is not None:
+            # The getters are this class's own: what they give, worked out.
+            return settings.attributes
         return {
             option: getattr(self, getter)(app) for option, getter in _COOKIE_ATTRIBUTES
         }
