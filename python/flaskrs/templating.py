@@ -79,7 +79,9 @@ class Environment(BaseEnvironment):
         For a plain dict (what views pass most: ``{{ item.name }}``) with a
         key that is no dict attribute, the item is read directly: Jinja's
         own method first tries the attribute, which raises and catches an
-        AttributeError for every such lookup.
+        AttributeError for every such lookup. (The native template_getattr
+        does the same for compiled templates; this one defers to the next
+        class's getattr otherwise, which a sandboxed subclass relies on.)
         """
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
             try:
