@@ -108,14 +108,8 @@ impl SessionSigner {
         max_age: Option<i64>,
         now: i64,
     ) -> PyResult<(Bound<'py, PyString>, u64)> {
-        let (json, timestamp) = self.verified(py, cookie, max_age, now)?;
-        match std::str::from_utf8(&json) {
-            Ok(text) => Ok((PyString::new(py, text), timestamp)),
-            Err(_) => Err(raise(
-                py,
-                Error::new(Kind::Payload, Some(timestamp), "The payload is not UTF-8"),
-            )),
-        }
+        let (text, timestamp) = self.verified_text(py, cookie, max_age, now)?;
+        Ok((PyString::new(py, &text), timestamp))
     }
 
     /// `(value, timestamp)`: the cookie verified, its tagged JSON loaded
@@ -130,15 +124,17 @@ impl SessionSigner {
         max_age: Option<i64>,
         now: i64,
     ) -> PyResult<(Bound<'py, PyAny>, u64)> {
-        let (json, timestamp) = self.verified(py, cookie, max_age, now)?;
-        let refused =
-            |message: &str| raise(py, Error::new(Kind::Payload, Some(timestamp), message));
-        let Ok(text) = std::str::from_utf8(&json) else {
-            return Err(refused("The payload is not UTF-8"));
-        };
-        match scan_json(py, text)? {
+        let (text, timestamp) = self.verified_text(py, cookie, max_age, now)?;
+        match scan_json(py, &text)? {
             Some(value) => Ok((untag(&value)?, timestamp)),
-            None => Err(refused("The payload is not one JSON value")),
+            None => Err(raise(
+                py,
+                Error::new(
+                    Kind::Payload,
+                    Some(timestamp),
+                    "The payload is not one JSON value",
+                ),
+            )),
         }
     }
 
@@ -146,14 +142,10 @@ impl SessionSigner {
     /// contains `needle`: False for anything that does not decode (such a
     /// cookie would not verify either). Never trust what it finds.
     fn payload_contains(&self, cookie: &Bound<'_, PyAny>, needle: &[u8]) -> bool {
-        if let Ok(b) = cookie.downcast::<PyBytes>() {
-            return self.inner.payload_contains(b.as_bytes(), needle);
+        match cookie_input(cookie) {
+            Cookie::Text(text) => self.inner.payload_contains(text, needle),
+            Cookie::NotText | Cookie::WrongType => false,
         }
-        cookie
-            .downcast::<PyString>()
-            .ok()
-            .and_then(|s| utf8(s).ok())
-            .is_some_and(|text| self.inner.payload_contains(text.as_bytes(), needle))
     }
 
     /// `(json, timestamp)` of a cookie, or `SignatureError`. The age is
@@ -170,6 +162,26 @@ impl SessionSigner {
     }
 }
 
+/// A cookie as the signer takes it.
+enum Cookie<'a> {
+    /// Its bytes (a str's as UTF-8).
+    Text(&'a [u8]),
+    /// A str with lone surrogates, which no key can have signed.
+    NotText,
+    /// Neither str nor bytes.
+    WrongType,
+}
+
+fn cookie_input<'a>(cookie: &'a Bound<'_, PyAny>) -> Cookie<'a> {
+    if let Ok(b) = cookie.downcast::<PyBytes>() {
+        return Cookie::Text(b.as_bytes());
+    }
+    match cookie.downcast::<PyString>() {
+        Ok(s) => utf8(s).map_or(Cookie::NotText, |text| Cookie::Text(text.as_bytes())),
+        Err(_) => Cookie::WrongType,
+    }
+}
+
 impl SessionSigner {
     fn verified(
         &self,
@@ -178,25 +190,40 @@ impl SessionSigner {
         max_age: Option<i64>,
         now: i64,
     ) -> PyResult<(Vec<u8>, u64)> {
-        let result = if let Ok(b) = cookie.downcast::<PyBytes>() {
-            self.inner.unsign(b.as_bytes(), max_age, now)
-        } else if let Ok(s) = cookie.downcast::<PyString>() {
-            // A lone surrogate cannot be UTF-8: no key can have signed it.
-            match utf8(s) {
-                Ok(text) => self.inner.unsign(text.as_bytes(), max_age, now),
-                Err(_) => Err(Error::new(
-                    Kind::Signature,
-                    None,
-                    "The cookie is not valid text",
-                )),
+        let result = match cookie_input(cookie) {
+            Cookie::Text(text) => self.inner.unsign(text, max_age, now),
+            Cookie::NotText => Err(Error::new(
+                Kind::Signature,
+                None,
+                "The cookie is not valid text",
+            )),
+            Cookie::WrongType => {
+                return Err(PyTypeError::new_err(format!(
+                    "the cookie must be str or bytes, not {}",
+                    cookie.get_type().name()?
+                )))
             }
-        } else {
-            return Err(PyTypeError::new_err(format!(
-                "the cookie must be str or bytes, not {}",
-                cookie.get_type().name()?
-            )));
         };
         result.map_err(|error| raise(py, error))
+    }
+
+    /// `verified` with the JSON as text: a payload that is not UTF-8 is a
+    /// payload error, as decoding it would be in Python.
+    fn verified_text(
+        &self,
+        py: Python<'_>,
+        cookie: &Bound<'_, PyAny>,
+        max_age: Option<i64>,
+        now: i64,
+    ) -> PyResult<(String, u64)> {
+        let (json, timestamp) = self.verified(py, cookie, max_age, now)?;
+        match String::from_utf8(json) {
+            Ok(text) => Ok((text, timestamp)),
+            Err(_) => Err(raise(
+                py,
+                Error::new(Kind::Payload, Some(timestamp), "The payload is not UTF-8"),
+            )),
+        }
     }
 }
 
