@@ -487,27 +487,29 @@ def main() -> int:
                 )
 
     ratio = "flaskrs" in args.frameworks and "flask" in args.frameworks
-    print()
-    print("requests/s (higher is better)")
     header = f"{'route':<16}" + "".join(f"{name:>12}" for name in args.frameworks)
-    print(header + (f"{'flaskrs/flask':>15}" if ratio else ""))
-    for label, _ in ROUTES:
-        line = f"{label:<16}" + "".join(
-            f"{median(name, label, 'rate'):>12,.0f}" for name in args.frameworks
-        )
-        if ratio:
-            line += f"{paired(label, 'rate'):>14.2f}x"
-        print(line)
-    print()
-    print("server CPU us/request, both workers (lower is better)")
-    print(header + (f"{'flask/flaskrs':>15}" if ratio else ""))
-    for label, _ in ROUTES:
-        line = f"{label:<16}" + "".join(
-            f"{median(name, label, 'server_us'):>12.0f}" for name in args.frameworks
-        )
-        if ratio:
-            line += f"{1 / paired(label, 'server_us'):>14.2f}x"
-        print(line)
+    # (title, measure, number format, ratio heading, ratio of the pair)
+    tables = [
+        ("requests/s (higher is better)", "rate", ",.0f", "flaskrs/flask", 1),
+        (
+            "server CPU us/request, both workers (lower is better)",
+            "server_us",
+            ".0f",
+            "flask/flaskrs",
+            -1,
+        ),
+    ]
+    for title, key, number, heading, power in tables:
+        print()
+        print(title)
+        print(header + (f"{heading:>15}" if ratio else ""))
+        for label, _ in ROUTES:
+            line = f"{label:<16}" + "".join(
+                f"{median(name, label, key):>12{number}}" for name in args.frameworks
+            )
+            if ratio:
+                line += f"{paired(label, key) ** power:>14.2f}x"
+            print(line)
     failures = sum(r.failures for results in runs.values() for r in results)
     if failures:
         print(f"warning: {failures} requests failed")
