@@ -6,6 +6,9 @@ import os
 import signal
 import socket
 import subprocess
+import time
+
+import pytest
 
 
 def free_port() -> int:
@@ -28,3 +31,37 @@ def stop_group(process: subprocess.Popen[bytes], timeout: float) -> str:
         os.killpg(process.pid, signal.SIGKILL)
         output = process.communicate()[0]
     return output.decode(errors="replace")
+
+
+def start_server(
+    cmd: list[str],
+    env: dict[str, str] | None = None,
+    cwd: object = None,
+) -> subprocess.Popen[bytes]:
+    """Start a server in a process group of its own (for ``stop_group``),
+    unbuffered, its output collected."""
+    return subprocess.Popen(
+        cmd,
+        env=dict(env if env is not None else os.environ, PYTHONUNBUFFERED="1"),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Return once something accepts connections on ``port``; fail the test
+    if ``process`` exits first (with what it printed) or after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            printed = process.communicate()[0]
+            output = printed.decode(errors="replace") if printed else ""
+            pytest.fail(f"the server exited with {process.returncode}:\n{output}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"nothing accepted connections on port {port} within {timeout} s")

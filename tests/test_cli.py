@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import importlib
 import os
-import socket
 import subprocess
 import sys
-import time
 import types
 import typing as t
 import urllib.request
@@ -20,6 +18,7 @@ from click.testing import CliRunner
 
 from flaskrs._shadowing import shadowed_rules
 from serving import free_port
+from serving import wait_for_port
 
 
 @pytest.fixture
@@ -604,22 +603,6 @@ BIN = Path(sys.executable).parent
 def script_env() -> dict[str, str]:
     """The environment without the FLASK_ variables the commands read."""
     return {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}")
-
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-
-    pytest.fail(f"nothing accepted connections on port {port} within {timeout} s")
 
 
 def test_serve_command_serves_the_demo(tmp_path: Path) -> None:

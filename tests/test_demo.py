@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from serving import free_port
+from serving import start_server
 from serving import stop_group
+from serving import wait_for_port
 
 DEMO = Path(__file__).resolve().parent.parent / "demo" / "app.py"
 
@@ -75,24 +74,11 @@ def _request(
 
 def test_served_by_app_run() -> None:
     port = free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [sys.executable, str(DEMO), "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = start_server([sys.executable, str(DEMO), "--port", str(port)])
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                status, _, body = _request(f"{base}/")
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the demo server did not start")
+        wait_for_port(port, proc, timeout=10)
+        status, _, body = _request(f"{base}/")
         assert (status, body) == (200, b"OK")
         status, _, body = _request(
             f"{base}/echo",

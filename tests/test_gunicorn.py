@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
-import os
-import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -19,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from serving import free_port
+from serving import start_server
 from serving import stop_group
+from serving import wait_for_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -74,29 +73,10 @@ def server() -> Iterator[str]:
         "2",
         "demo.app:app",
     ]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = start_server(cmd, cwd=REPO)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                output = proc.communicate()[0].decode(errors="replace")
-                pytest.fail(f"gunicorn exited with {proc.returncode}:\n{output}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("gunicorn did not listen within 30 s")
-                time.sleep(0.1)
+        wait_for_port(port, proc, timeout=30)
         yield base
     finally:
         # The arbiter stops its workers on SIGTERM; the group signal also

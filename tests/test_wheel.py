@@ -14,7 +14,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -23,7 +22,9 @@ from typing import Any
 import pytest
 
 from serving import free_port
+from serving import start_server
 from serving import stop_group
+from serving import wait_for_port
 
 REPO = Path(__file__).resolve().parent.parent
 MATURIN = Path(sys.executable).parent / "maturin"
@@ -163,7 +164,7 @@ def test_slow_wheel_installs_and_serves_without_rust(tmp_path: Path) -> None:
     assert not package.is_relative_to(REPO)
 
     port = free_port()
-    server = subprocess.Popen(
+    server = start_server(
         [
             str(venv / "bin" / "flaskrs"),
             "--app",
@@ -172,28 +173,13 @@ def test_slow_wheel_installs_and_serves_without_rust(tmp_path: Path) -> None:
             "--port",
             str(port),
         ],
-        env=dict(env, PYTHONUNBUFFERED="1"),
+        env=env,
         cwd=run_dir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if server.poll() is not None:
-                output = server.communicate()[0].decode(errors="replace")
-                pytest.fail(f"flaskrs run exited with {server.returncode}:\n{output}")
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/", timeout=5
-                ) as response:
-                    status, body = response.status, response.read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("flaskrs run did not answer within 30 s")
-                time.sleep(0.2)
+        wait_for_port(port, server, timeout=30)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            status, body = response.status, response.read()
     finally:
         output = stop_group(server, timeout=15)
     assert (status, body) == (200, b"OK")
