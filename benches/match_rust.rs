@@ -4,10 +4,9 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use flaskrs_core::routing::converter::ConverterSpec;
-use flaskrs_core::routing::matcher::{Matcher, Outcome, RuleInfo};
-use flaskrs_core::routing::part::{split_parts, Part};
-use flaskrs_core::routing::rule::{parse_rule, Token};
+use flaskrs_core::routing::matcher::{
+    DynamicSpec, ExternalMatch, Hooks, Matcher, Outcome, PartSpec,
+};
 
 const RESOURCES: [&str; 10] = [
     "repos", "orgs", "users", "gists", "teams", "issues", "pulls", "projects", "apps", "markets",
@@ -25,42 +24,67 @@ const SUBS: [&str; 10] = [
     "assets",
 ];
 
-fn spec(converter: Option<&str>) -> ConverterSpec {
-    match converter {
-        Some("int") => ConverterSpec::new(r"\d+", 50.0, true),
-        Some("path") => ConverterSpec::new("[^/].*?", 200.0, false),
-        Some("uuid") => ConverterSpec::new(
+/// Werkzeug's part for one segment of these rules (regex and weight rank
+/// as Werkzeug writes and orders them).
+fn part(segment: &str) -> PartSpec {
+    let Some(inner) = segment.strip_prefix('<').and_then(|s| s.strip_suffix('>')) else {
+        return PartSpec::Static(segment.to_owned());
+    };
+    let (regex, rank, final_) = match inner.split_once(':').map(|(c, _)| c) {
+        Some("int") => (r"\d+", 0, false),
+        Some("path") => ("[^/].*?", 2, true),
+        Some("uuid") => (
             "[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}",
-            100.0,
-            true,
+            1,
+            false,
         ),
-        Some("any") => ConverterSpec::new("(?:open|closed|all)", 100.0, true),
-        _ => ConverterSpec::new("[^/]{1,}", 100.0, true),
-    }
+        Some(c) if c.starts_with("any") => ("(?:open|closed|all)", 1, false),
+        _ => ("[^/]{1,}", 1, false),
+    };
+    PartSpec::Dynamic(DynamicSpec {
+        content: format!(r"(?P<__werkzeug_0>{regex})\Z"),
+        final_,
+        suffixed: false,
+        rank,
+    })
 }
 
 fn add(m: &mut Matcher, rule: &str) {
-    let tokens = parse_rule(rule, true).expect("valid rule");
-    let specs: Vec<ConverterSpec> = tokens
-        .iter()
-        .filter_map(|t| match t {
-            Token::Var(v) => Some(spec(v.converter.as_deref())),
-            _ => None,
-        })
-        .collect();
-    let mut parts = vec![Part::Static(String::new())];
-    parts.extend(split_parts(&tokens, &specs));
-    let info = RuleInfo {
-        methods: None,
-        websocket: false,
-        strict_slashes: true,
-        merge_slashes: true,
-    };
-    m.add(parts, info);
+    let mut parts = vec![PartSpec::Static(String::new())];
+    parts.extend(rule.split('/').map(part));
+    m.add(&parts);
+}
+
+/// Every rule takes every method; nothing is left to Python.
+struct AllowAll;
+
+impl Hooks for AllowAll {
+    type Error = ();
+    fn allows_method(&mut self, _: usize) -> Result<bool, ()> {
+        Ok(true)
+    }
+    fn note_methods(&mut self, _: usize) -> Result<(), ()> {
+        Ok(())
+    }
+    fn websocket_agrees(&mut self, _: usize) -> Result<bool, ()> {
+        Ok(true)
+    }
+    fn strict_slashes(&mut self, _: usize) -> Result<bool, ()> {
+        Ok(true)
+    }
+    fn refuses_merged_slashes(&mut self, _: usize) -> Result<bool, ()> {
+        Ok(false)
+    }
+    fn merge_slashes(&mut self) -> Result<bool, ()> {
+        Ok(true)
+    }
+    fn external(&mut self, _: usize, _: &str) -> Result<Option<ExternalMatch>, ()> {
+        Ok(None)
+    }
 }
 
 fn main() {
-    let mut m = Matcher::default();
+    let mut m = Matcher::new();
     for r in RESOURCES {
         add(&mut m, &format!("/{r}"));
         add(&mut m, &format!("/{r}/<int:id>"));
@@ -85,11 +109,10 @@ fn main() {
         "/markets/pallets/flask/state/open",
         "/missing/page",
     ] {
-        let mut ext = |_: usize, _: &str| -> Result<Option<Vec<String>>, ()> { Ok(None) };
         let start = Instant::now();
         let mut hits = 0u32;
         for _ in 0..n {
-            if let Ok(found) = m.match_path("", black_box(path), "GET", false, &mut ext) {
+            if let Ok(found) = m.match_path("", black_box(path), &mut AllowAll) {
                 hits += u32::from(matches!(found.outcome, Outcome::Rule(..)));
             }
         }

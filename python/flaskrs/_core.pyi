@@ -9,6 +9,7 @@ from typing_extensions import disjoint_base
 __all__ = [
     "AdapterCore",
     "Router",
+    "Routes",
     "SessionSigner",
     "SignatureError",
     "__version__",
@@ -23,23 +24,41 @@ __version__: str
 
 @t.final
 class Router:
-    """The compiled rules of one ``flaskrs.routing.Map``."""
+    """One compiled, immutable form of a ``flaskrs.routing.Map``'s rules.
 
-    merge_slashes: bool
-    host_matching: bool
-    sort_parameters: bool
+    ``views`` has ``(rule, plain, first_of_endpoint, plan)`` for every rule
+    (``plain``: its attributes can be read from its ``__dict__``; ``plan``:
+    how its builder goes, or None to ask the rule); ``matched`` has ``(view
+    index, parts)`` for the rules that match, in the order added, each part
+    ``(content, final, static, suffixed, weight rank)``; ``endpoints`` maps
+    each endpoint to its view indices in build order; ``map_attrs`` is the
+    map's ``__dict__`` when its attributes can be read there.
+
+    While matching and building, the router calls back into Python only for
+    what Werkzeug itself reads or calls at that moment: the rules'
+    attributes, converters' ``to_python``/``to_url``, Python's ``re`` for the
+    parts only it can match exactly, and the adapter's
+    ``make_redirect_url``, ``make_alias_redirect_url`` and
+    ``get_default_redirect`` (overridable, as in Werkzeug).
+    """
+
     def __new__(
         cls,
-        merge_slashes: bool = True,
-        host_matching: bool = False,
-        sort_parameters: bool = False,
+        views: list[tuple[t.Any, bool, bool, tuple[t.Any, ...] | None]],
+        matched: list[tuple[int, list[tuple[str, bool, bool, bool, int]]]],
+        endpoints: dict[t.Any, list[int]],
+        map_attrs: dict[str, t.Any] | None,
     ) -> Router: ...
     @property
-    def dirty(self) -> bool: ...
-    def add(self, rule: t.Any) -> None: ...
-    def finalize(
-        self, rules_by_endpoint: dict[t.Any, list[t.Any]], special: t.Iterable[t.Any]
-    ) -> None: ...
+    def python_transitions(self) -> int:
+        """How many transitions only Python's ``re`` matches."""
+
+@t.final
+class Routes:
+    """Where a map keeps its current ``Router``, shared with its adapters."""
+
+    router: Router | None
+    def __new__(cls) -> Routes: ...
 
 @disjoint_base
 class AdapterCore:
@@ -64,6 +83,8 @@ class AdapterCore:
         path_info: str,
         default_method: str,
         query_args: t.Any = None,
+        *,
+        routes: Routes | None = None,
     ) -> AdapterCore: ...
     def match(
         self,

@@ -4,23 +4,26 @@
 ``app.url_map`` keeps working: rules stay Werkzeug ``Rule`` objects (bound by
 ``Rule.bind`` as usual), converters stay Python classes, and Werkzeug's own
 ``NotFound``, ``MethodNotAllowed``, ``RequestRedirect`` and ``BuildError`` are
-raised. Matching and building run in ``flaskrs._core``; this module only
-handles what is rare: redirects, errors and bookkeeping.
+raised.
+
+The map keeps its rules as Werkzeug does; the first match or build after a
+change compiles them (``_compile``) from Werkzeug's own description of each
+rule (``Rule._parts``, ``_trace`` and its compiled builder) into an
+immutable ``Router`` that ``flaskrs._core`` matches and builds with. The
+router reads a rule's attributes when Werkzeug does, so changing a rule
+after the first request takes effect as it does on Werkzeug.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import typing as t
 import warnings
 from functools import lru_cache
 from urllib.parse import quote
-from urllib.parse import urljoin
 
-from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadHost
-from werkzeug.exceptions import MethodNotAllowed
-from werkzeug.exceptions import NotFound
 from werkzeug.routing import AnyConverter as AnyConverter
 from werkzeug.routing import BaseConverter as BaseConverter
 from werkzeug.routing import BuildError as BuildError
@@ -40,6 +43,7 @@ from werkzeug.wsgi import get_host
 
 from ._core import AdapterCore
 from ._core import Router
+from ._core import Routes
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -66,7 +70,13 @@ def _wsgi_text(value: str) -> str:
 
 
 class Map(_WerkzeugMap):
-    """Werkzeug's ``Map``, matched and built by the Rust router."""
+    """Werkzeug's ``Map``, matched and built by the Rust router.
+
+    Rules are bound and kept exactly as Werkzeug keeps them (Werkzeug's own
+    matcher included, which answers for paths the Rust router cannot take);
+    the first match or build after a change compiles them into a new
+    ``Router`` from Werkzeug's own description of each rule.
+    """
 
     def __init__(
         self,
@@ -80,7 +90,17 @@ class Map(_WerkzeugMap):
         sort_key: t.Callable[[t.Any], t.Any] | None = None,
         host_matching: bool = False,
     ) -> None:
-        self._router = Router(merge_slashes, host_matching, sort_parameters)
+        #: The rules that match, in the order added, each with the parts it
+        #: had then (Werkzeug's matcher keeps those, whatever happens to the
+        #: rule later).
+        self._matched_rules: list[tuple[Rule, list[t.Any]]] = []
+        #: The compiled rules (``_routes.router``, None after a change), shared
+        #: with the adapters. A router is replaced, never changed, so a match
+        #: in progress keeps the one it started with.
+        self._routes = Routes()
+        self._changes = 0
+        # Reentrant: user code run while compiling may add rules itself.
+        self._change_lock = threading.RLock()
         super().__init__(
             rules,
             default_subdomain=default_subdomain,
@@ -93,53 +113,30 @@ class Map(_WerkzeugMap):
             host_matching=host_matching,
         )
 
-    @property  # type: ignore[override]
-    def merge_slashes(self) -> bool:
-        return self._router.merge_slashes  # type: ignore[no-any-return]
-
-    @merge_slashes.setter
-    def merge_slashes(self, value: bool) -> None:
-        self._router.merge_slashes = value
-
-    @property
-    def host_matching(self) -> bool:
-        return self._router.host_matching  # type: ignore[no-any-return]
-
-    @host_matching.setter
-    def host_matching(self, value: bool) -> None:
-        self._router.host_matching = value
-
-    @property
-    def sort_parameters(self) -> bool:
-        return self._router.sort_parameters  # type: ignore[no-any-return]
-
-    @sort_parameters.setter
-    def sort_parameters(self, value: bool) -> None:
-        self._router.sort_parameters = value
-
     def add(self, rulefactory: RuleFactory) -> None:
         for rule in rulefactory.get_rules(self):
+            # Werkzeug's checks: a rule they refuse leaves the map as it was.
             rule.bind(self)
-            self._router.add(rule)
-            self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
-        self._remap = True
+            with self._change_lock:
+                if not rule.build_only:
+                    self._matcher.add(rule)
+                    self._matched_rules.append((rule, rule._parts))
+                self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
+                self._remap = True
+                self._changes += 1
+                self._routes.router = None
 
     def update(self) -> None:
-        if not self._remap and not self._router.dirty:
+        routes = self._routes
+        if routes.router is not None:
             return
-        with self._remap_lock:
-            special = []
-            for rules in self._rules_by_endpoint.values():
-                rules.sort(key=lambda x: x.build_compare_key())
-                for i, rule in enumerate(rules):
-                    if (
-                        rule.redirect_to is not None
-                        or rule.alias
-                        or any(r.provides_defaults_for(rule) for r in rules[:i])
-                    ):
-                        special.append(rule)
-            self._router.finalize(self._rules_by_endpoint, special)
-            self._remap = False
+        with self._change_lock:
+            while routes.router is None:
+                super().update()
+                changes = self._changes
+                compiled = _compile(self)
+                if changes == self._changes:
+                    routes.router = compiled
 
     def bind(
         self,
@@ -169,6 +166,7 @@ class Map(_WerkzeugMap):
             "/" if path_info is None else path_info,
             default_method,
             query_args,
+            routes=self._routes,
         )
 
     def bind_to_environ(
@@ -221,6 +219,7 @@ class Map(_WerkzeugMap):
             path_info,
             env["REQUEST_METHOD"],
             query,
+            routes=self._routes,
         )
 
 
@@ -323,95 +322,161 @@ def _subdomain(wsgi_server_name: str, server_name: str) -> tuple[str, str | None
 class MapAdapter(AdapterCore, _WerkzeugMapAdapter):  # type: ignore[misc]
     """Werkzeug's ``MapAdapter`` with ``match`` and ``build`` in Rust.
 
-    The native base takes the constructor's arguments and holds the
-    adapter's fields; the methods below are the Rust side's way back into
-    Python for redirects and errors.
+    The native base holds the adapter's fields; Werkzeug's own methods
+    (``make_redirect_url``, ``get_default_redirect``, ``test``,
+    ``allowed_methods``...) are inherited, and the native ``match`` calls the
+    ones Werkzeug's ``match`` calls, so a subclass may still override them.
     """
 
     # The native base takes the arguments; object's __init__ accepts and
     # ignores them without a Python frame.
     __init__ = object.__init__  # type: ignore[assignment]
 
-    def _no_match(
-        self, have_match_for: set[str], websocket_mismatch: bool
-    ) -> t.NoReturn:
-        if have_match_for:
-            raise MethodNotAllowed(valid_methods=list(have_match_for))
-        if websocket_mismatch:
-            raise WebsocketMismatch()
-        raise NotFound()
 
-    def _redirect_path(self, path: str, query_args: t.Any) -> t.NoReturn:
-        url = self.make_redirect_url(quote(path, safe=_PATH_SAFE), query_args or {})
-        raise RequestRedirect(url)
+# The rule attributes Werkzeug reads while matching and building.
+_LIVE_ATTRIBUTES = (
+    "methods",
+    "websocket",
+    "strict_slashes",
+    "merge_slashes",
+    "defaults",
+    "alias",
+    "redirect_to",
+    "endpoint",
+    "arguments",
+    "_converters",
+)
 
-    def _finish_match(
-        self,
-        rule: Rule,
-        values: dict[str, t.Any],
-        method: str,
-        query_args: t.Any,
-        return_rule: bool,
-    ) -> tuple[t.Any, t.Mapping[str, t.Any]]:
-        query_args = query_args or {}
-        if self.map.redirect_defaults:
-            if rule.alias:
-                url = self.build(
-                    rule.endpoint,
-                    values,
-                    method,
-                    append_unknown=False,
-                    force_external=True,
+
+# The map attributes Werkzeug reads while matching and building.
+_LIVE_MAP_ATTRIBUTES = ("host_matching", "redirect_defaults", "_matcher")
+
+
+_plain_classes: dict[tuple[type, tuple[str, ...]], bool] = {}
+
+
+def _reads_plainly(cls: type, names: tuple[str, ...] = _LIVE_ATTRIBUTES) -> bool:
+    """Whether an object of this class has the attributes ``names`` in its
+    instance dict whenever it has them at all: no data descriptor of those
+    names and no ``__getattribute__`` of its own."""
+    key = (cls, names)
+    found = _plain_classes.get(key)
+    if found is None:
+        found = _plain_classes[key] = cls.__getattribute__ is object.__getattribute__
+        for name in names if found else ():
+            for klass in cls.__mro__:
+                if name in klass.__dict__:
+                    kind = type(klass.__dict__[name])
+                    if hasattr(kind, "__set__") or hasattr(kind, "__delete__"):
+                        found = _plain_classes[key] = False
+                    break
+    return found
+
+
+def _build_plan(rule: Rule) -> tuple[t.Any, ...] | None:
+    """How Werkzeug's builder for ``rule`` goes, for the native router to
+    follow: the domain and path as ``(is_variable, text)`` steps with static
+    text already quoted, the names the builder takes as arguments, and
+    whether the class encodes query strings its own way. None when the rule
+    must be asked itself (a class that builds its own way, or a variable
+    whose default Werkzeug wrote into the builder)."""
+    cls = type(rule)
+    if (
+        cls.build is not Rule.build
+        or cls.suitable_for is not Rule.suitable_for
+        or cls._compile_builder is not Rule._compile_builder
+    ):
+        return None
+    arguments = _builder_arguments(rule)
+    if arguments is None:
+        return None
+    required, optional = arguments
+    domain: list[tuple[bool, str]] = []
+    path: list[tuple[bool, str]] = []
+    steps = domain
+    for is_dynamic, data in rule._trace:
+        if data == "|" and steps is domain:
+            steps = path
+            continue
+        if not is_dynamic:
+            steps.append((False, quote(data, safe=_PATH_SAFE)))
+            continue
+        if data not in required:
+            # Its default was written into the builder.
+            return None
+        steps.append((True, data))
+    python_query = cls._encode_query_vars is not Rule._encode_query_vars
+    return domain, path, [*required, *optional], python_query
+
+
+def _builder_arguments(rule: Rule) -> tuple[list[str], list[str]] | None:
+    """The arguments of the builder Werkzeug compiled for ``rule``: the
+    variables it needs, and the names it takes but has defaults for (the
+    rule's defaults when it was bound). Read from the function itself, whose
+    first argument, named ``.self``, ``inspect.signature`` refuses."""
+    func = getattr(getattr(rule, "_build_unknown", None), "__func__", None)
+    code = getattr(func, "__code__", None)
+    if func is None or code is None:
+        return None
+    names = list(code.co_varnames[1 : code.co_argcount])
+    optional = len(func.__defaults__ or ())
+    split = len(names) - optional
+    if split < 0 or code.co_kwonlyargcount:
+        return None
+    return names[:split], names[split:]
+
+
+def _weight_ranks(weights: list[t.Any]) -> list[int]:
+    """Each weight's rank in Werkzeug's order of dynamic transitions; equal
+    weights share a rank."""
+    order = sorted(range(len(weights)), key=weights.__getitem__)
+    ranks = [0] * len(weights)
+    rank = 0
+    for n, i in enumerate(order):
+        if n and weights[i] != weights[order[n - 1]]:
+            rank += 1
+        ranks[i] = rank
+    return ranks
+
+
+def _compile(url_map: Map) -> Router:
+    """The native router of ``url_map``'s rules as they are now."""
+    views: list[tuple[t.Any, ...]] = []
+    index: dict[int, int] = {}
+    endpoints: dict[t.Any, list[int]] = {}
+
+    def view(rule: Rule, first: bool) -> int:
+        found = index.get(id(rule))
+        if found is None:
+            found = index[id(rule)] = len(views)
+            views.append((rule, _reads_plainly(type(rule)), first, _build_plan(rule)))
+        return found
+
+    for endpoint, rules in url_map._rules_by_endpoint.items():
+        endpoints[endpoint] = [view(r, i == 0) for i, r in enumerate(rules)]
+
+    dynamic = [
+        part.weight
+        for _, parts in url_map._matched_rules
+        for part in parts
+        if not part.static
+    ]
+    ranks = iter(_weight_ranks(dynamic))
+    matched = [
+        (
+            view(rule, False),
+            [
+                (
+                    part.content,
+                    part.final,
+                    part.static,
+                    part.suffixed,
+                    0 if part.static else next(ranks),
                 )
-                if query_args:
-                    url += f"?{self.encode_query_args(query_args)}"
-                raise RequestRedirect(url)
-            target = self.get_default_redirect(rule, method, values, query_args)
-            if target is not None:
-                raise RequestRedirect(target)
-
-        if rule.redirect_to is not None:
-            if isinstance(rule.redirect_to, str):
-                to = _placeholders(rule, values)
-            else:
-                to = rule.redirect_to(self, **values)
-            netloc = (
-                f"{self.subdomain}.{self.server_name}"
-                if self.subdomain
-                else self.server_name
-            )
-            base = f"{self.url_scheme or 'http'}://{netloc}{self.script_name}"
-            raise RequestRedirect(urljoin(base, to))
-
-        return (rule if return_rule else rule.endpoint), values
-
-    def _build_error(
-        self, endpoint: t.Any, values: dict[str, t.Any], method: str | None
-    ) -> t.NoReturn:
-        raise BuildError(endpoint, values, method, self)
-
-    def _flatten_multidict(self, values: MultiDict[str, t.Any]) -> dict[str, t.Any]:
-        # One value stays a value, several become a list (a query repeated).
-        return {
-            k: (v[0] if len(v) == 1 else v)
-            for k, v in dict.items(values)
-            if len(v) != 0
-        }
-
-
-def _placeholders(rule: Rule, values: t.Mapping[str, t.Any]) -> str:
-    """A ``redirect_to`` string with each ``<name>`` filled in from the
-    matched values through the rule's converter."""
-    template = t.cast(str, rule.redirect_to)
-    out: list[str] = []
-    pos = 0
-    while True:
-        start = template.find("<", pos)
-        end = template.find(">", start + 2) if start != -1 else -1
-        if start == -1 or end == -1:
-            out.append(template[pos:])
-            return "".join(out)
-        name = template[start + 1 : end]
-        out.append(template[pos:start])
-        out.append(rule._converters[name].to_url(values[name]))
-        pos = end + 1
+                for part in parts
+            ],
+        )
+        for rule, parts in url_map._matched_rules
+    ]
+    plain = _reads_plainly(type(url_map), _LIVE_MAP_ATTRIBUTES)
+    return Router(views, matched, endpoints, url_map.__dict__ if plain else None)

@@ -2,21 +2,14 @@
 //! classes a converter is (so its to_python/to_url can run here), and the
 //! calls back into Python for every other converter.
 
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
-use pyo3::types::{PyBytes, PyFloat, PyInt, PyList, PySet, PyString, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyFloat, PyInt, PyList, PySet, PyString, PyTuple};
 
 use crate::py::text::utf8;
 use crate::py::uuid::uuid_from_text;
+use crate::py::werkzeug::validation_error;
 use crate::routing::build::{quote_into, PATH_SAFE, QUERY_SAFE};
-use crate::routing::converter::ConverterSpec;
-
-static VALIDATION_ERROR: GILOnceCell<Py<PyType>> = GILOnceCell::new();
-
-pub fn validation_error(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
-    VALIDATION_ERROR.import(py, "werkzeug.routing.converters", "ValidationError")
-}
 
 /// Werkzeug's converter classes whose behaviour this module reproduces.
 fn builtin_class<'py>(py: Python<'py>, name: &'static str) -> PyResult<Bound<'py, PyAny>> {
@@ -110,21 +103,16 @@ impl Converter {
         })
     }
 
-    /// What the matcher needs of a converter object.
-    pub fn spec(obj: &Bound<'_, PyAny>) -> PyResult<ConverterSpec> {
-        let regex: String = obj.getattr("regex")?.str()?.to_cow()?.into_owned();
-        let weight: f64 = obj.getattr("weight")?.extract()?;
-        let part_isolating: bool = obj.getattr("part_isolating")?.is_truthy()?;
-        Ok(ConverterSpec::new(regex, weight, part_isolating))
-    }
-
-    /// The Python value of a matched text, or None when the converter rejects
-    /// it (ValidationError).
+    /// The Python value of a matched text (None: a group Python's `re` left
+    /// empty), or None when the converter rejects it (ValidationError).
     pub fn to_python<'py>(
         &self,
         py: Python<'py>,
-        text: &str,
+        text: Option<&str>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(text) = text else {
+            return call_to_python(self.obj.bind(py), py.None().bind(py));
+        };
         match self.kind {
             Kind::Text | Kind::Any => return Ok(Some(PyString::new(py, text).into_any())),
             Kind::Int {
@@ -157,11 +145,7 @@ impl Converter {
             }
             _ => {}
         }
-        match self.obj.bind(py).call_method1("to_python", (text,)) {
-            Ok(v) => Ok(Some(v)),
-            Err(e) if e.is_instance(py, validation_error(py)?) => Ok(None),
-            Err(e) => Err(e),
-        }
+        call_to_python(self.obj.bind(py), &PyString::new(py, text))
     }
 
     /// Appends the URL form of `value` to `out`; false when the converter
@@ -196,40 +180,45 @@ impl Converter {
             }
             _ => {}
         }
-        match self.obj.bind(py).call_method1("to_url", (value,)) {
-            Ok(v) => {
-                match v.downcast::<PyString>() {
-                    Ok(s) => out.push_str(utf8(s)?),
-                    Err(_) => out.push_str(utf8(&v.str()?)?),
-                }
-                Ok(true)
-            }
-            Err(e) if e.is_instance(py, validation_error(py)?) => Ok(false),
-            Err(e) => Err(e),
-        }
+        call_to_url(out, self.obj.bind(py), value)
     }
 }
 
-/// A converter argument's text as the Python value Werkzeug makes of it.
-pub fn pythonize<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    match text {
-        "None" => return Ok(py.None().into_bound(py)),
-        "True" => return Ok(true.into_pyobject(py)?.to_owned().into_any()),
-        "False" => return Ok(false.into_pyobject(py)?.to_owned().into_any()),
-        _ => {}
+/// `converter.to_python(value)`, or None for a ValidationError.
+pub fn call_to_python<'py>(
+    converter: &Bound<'py, PyAny>,
+    value: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = converter.py();
+    match converter.call_method1(pyo3::intern!(py, "to_python"), (value,)) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_instance(py, validation_error(py)?) => Ok(None),
+        Err(e) => Err(e),
     }
-    let builtins = PyModule::import(py, "builtins")?;
-    for conv in ["int", "float"] {
-        if let Ok(v) = builtins.getattr(conv)?.call1((text,)) {
-            return Ok(v);
+}
+
+/// Appends `converter.to_url(value)` as an f-string would format it;
+/// false for a ValidationError.
+pub fn call_to_url(
+    out: &mut String,
+    converter: &Bound<'_, PyAny>,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<bool> {
+    let py = converter.py();
+    match converter.call_method1(pyo3::intern!(py, "to_url"), (value,)) {
+        Ok(v) => {
+            match v.downcast::<PyString>() {
+                Ok(s) => out.push_str(utf8(s)?),
+                Err(_) => out.push_str(utf8(
+                    &v.call_method1("__format__", ("",))?
+                        .downcast_into::<PyString>()?,
+                )?),
+            }
+            Ok(true)
         }
+        Err(e) if e.is_instance(py, validation_error(py)?) => Ok(false),
+        Err(e) => Err(e),
     }
-    let mut chars = text.chars();
-    let unquoted = match (chars.next(), chars.next_back()) {
-        (Some(a), Some(b)) if a == b && (a == '"' || a == '\'') => chars.as_str(),
-        _ => text,
-    };
-    Ok(PyString::new(py, unquoted).into_any())
 }
 
 /// Appends `key=value` pairs for one query variable, expanding lists, tuples
@@ -263,10 +252,4 @@ pub fn encode_query_item(out: &mut String, key: &str, value: &Bound<'_, PyAny>) 
     } else {
         one(value)
     }
-}
-
-/// A dict key used as a URL variable name, which must be a str.
-pub fn key_text(key: Bound<'_, PyAny>) -> PyResult<Bound<'_, PyString>> {
-    key.downcast_into::<PyString>()
-        .map_err(|_| PyTypeError::new_err("keywords must be strings"))
 }

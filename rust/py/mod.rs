@@ -3,18 +3,22 @@
 
 mod adapter;
 mod convert;
+mod live;
 mod router;
 mod session;
+mod slots;
 mod tagged;
 mod template;
 mod text;
 mod uuid;
+mod werkzeug;
 
 use pyo3::prelude::*;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<router::Router>()?;
+    m.add_class::<router::Routes>()?;
     m.add_class::<adapter::AdapterCore>()?;
     session::register(m)?;
     tagged::register(m)?;

@@ -1,379 +1,311 @@
-//! `Router`: the compiled form of a `flaskrs.routing.Map`, holding for each
-//! rule what matching and building need, so neither walks Python objects.
+//! `Router`: one compiled, immutable form of a `flaskrs.routing.Map`'s
+//! rules. A change to the map compiles a new one; a match or a build holds
+//! its own reference to the router it started with, so no borrow of native
+//! state outlives a call into Python and the map may change meanwhile.
 
-use std::collections::HashMap;
+use std::sync::Mutex;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::sync::GILOnceCell;
+use pyo3::types::{PyDict, PyList, PyString};
 
-use crate::py::convert::{pythonize, Converter};
-use crate::routing::build::{plan, BuildOp};
-use crate::routing::converter::ConverterSpec;
-use crate::routing::matcher::{Matcher, RuleInfo};
-use crate::routing::part::{split_parts, Part, Piece};
-use crate::routing::rule::{parse_converter_args, parse_rule, tokenize, Token, Var};
+use crate::py::live::LiveRule;
+use crate::py::slots::Slot;
+use crate::py::werkzeug::re_compile;
+use crate::routing::matcher::{DynamicSpec, Matcher, PartSpec};
 
-/// One step of building: literal text or the value of converter `n`.
+/// One step of building a URL: literal text (already percent-encoded) or
+/// the value of a variable through its converter.
 pub enum Op {
     Text(String),
-    Var { conv: usize, name: String },
+    Var {
+        name: Py<PyString>,
+        text: String,
+        /// Its converter among the rule's compiled ones.
+        conv: Option<usize>,
+    },
 }
 
-/// Everything about one rule.
-pub struct Entry {
-    pub rule: Py<PyAny>,
-    pub endpoint: Py<PyAny>,
-    /// The rule's variable names (its `_converters` keys) and converters.
-    pub names: Vec<Py<PyString>>,
-    pub convs: Vec<Converter>,
-    pub defaults: Option<Py<PyDict>>,
-    /// Matching it needs Python's help: alias, redirect_to, default redirects.
-    pub special: bool,
-    pub methods: Option<Vec<String>>,
-    pub websocket: bool,
-    /// Arguments that building needs from the caller.
-    pub required: Vec<String>,
-    pub default_items: Vec<(String, Py<PyAny>)>,
-    /// Names that do not go to the query string.
+/// How Werkzeug's builder for a rule goes, where flaskrs can follow it
+/// natively (see `flaskrs.routing._build_plan`).
+pub struct Plan {
+    pub domain: Vec<Op>,
+    pub path: Vec<Op>,
+    /// The names the builder takes as arguments; the rest go to the query.
     pub consumed: Vec<String>,
-    pub domain_ops: Vec<Op>,
-    pub path_ops: Vec<Op>,
+    /// The rule's class encodes query strings its own way.
+    pub python_query: bool,
 }
 
-#[pyclass(module = "flaskrs._core")]
+pub struct View {
+    pub live: LiveRule,
+    /// None: the rule's class builds in its own way; ask it.
+    pub plan: Option<Plan>,
+}
+
+#[pyclass(module = "flaskrs._core", frozen)]
 pub struct Router {
     pub matcher: Matcher,
-    pub entries: Vec<Entry>,
-    /// Matcher rule id to entry index.
-    pub matched_entry: Vec<usize>,
-    /// Python patterns for the transitions the `regex` crate cannot run.
-    pub external: HashMap<usize, Py<PyAny>>,
-    /// endpoint -> slot in `by_endpoint`.
-    pub endpoint_slots: Py<PyDict>,
-    /// Entries of each endpoint, in Werkzeug's build order.
+    /// Every rule of the map, matchable or not.
+    pub views: Vec<View>,
+    /// Matcher rule id to view.
+    pub matched: Vec<usize>,
+    /// Python's compiled regex of each transition, made when first needed
+    /// (Werkzeug compiles them at match time too, so a regex Python refuses
+    /// fails the matches that reach it, not the map).
+    patterns: Vec<GILOnceCell<Py<PyAny>>>,
+    /// endpoint -> index into `by_endpoint`.
+    pub endpoints: Py<PyDict>,
+    /// The views of each endpoint, in Werkzeug's build order.
     pub by_endpoint: Vec<Vec<usize>>,
-    pub dirty: bool,
-    #[pyo3(get, set)]
-    pub host_matching: bool,
-    #[pyo3(get, set)]
-    pub sort_parameters: bool,
+    /// The map's instance dict, when reading its attributes there gives
+    /// what `getattr` gives, and where each of `MAP_ATTRS` sits in it.
+    map_attrs: Option<(Py<PyDict>, Vec<Slot>)>,
 }
 
-fn var_tokens(tokens: &[Token]) -> impl Iterator<Item = &Var> {
-    tokens.iter().filter_map(|t| match t {
-        Token::Var(v) => Some(v),
-        _ => None,
-    })
+/// The map attributes Werkzeug reads while matching and building.
+#[derive(Clone, Copy)]
+pub enum MapAttr {
+    HostMatching,
+    RedirectDefaults,
+    Matcher,
 }
 
-fn methods_of(rule: &Bound<'_, PyAny>) -> PyResult<Option<Vec<String>>> {
-    let m = rule.getattr("methods")?;
-    if m.is_none() {
-        return Ok(None);
+const MAP_ATTRS: [&str; 3] = ["host_matching", "redirect_defaults", "_matcher"];
+
+/// Where a map keeps its current `Router`: shared by the map and every
+/// adapter bound to it, replaced whole when the rules change.
+#[pyclass(module = "flaskrs._core", frozen)]
+pub struct Routes {
+    current: Mutex<Option<Py<Router>>>,
+}
+
+impl Routes {
+    /// The current router; the lock is held only to copy the reference.
+    pub fn current<'py>(&self, py: Python<'py>) -> Option<Bound<'py, Router>> {
+        let guard = self.current.lock().ok()?;
+        guard.as_ref().map(|r| r.bind(py).clone())
     }
+}
+
+#[pymethods]
+impl Routes {
+    #[new]
+    fn new() -> Self {
+        Routes {
+            current: Mutex::new(None),
+        }
+    }
+
+    /// The router compiled last, or None after a change.
+    #[getter(router)]
+    fn router<'py>(&self, py: Python<'py>) -> Option<Bound<'py, Router>> {
+        self.current(py)
+    }
+
+    #[setter(router)]
+    fn set_router(&self, router: Option<Py<Router>>) -> PyResult<()> {
+        let mut guard = self
+            .current
+            .lock()
+            .map_err(|_| PyValueError::new_err("the routes' lock is poisoned"))?;
+        // The old router is released after the lock: its drop can run Python.
+        let old = std::mem::replace(&mut *guard, router);
+        drop(guard);
+        drop(old);
+        Ok(())
+    }
+}
+
+fn ops(list: &Bound<'_, PyAny>, live: &LiveRule) -> PyResult<Vec<Op>> {
+    let py = list.py();
     let mut out = Vec::new();
-    for x in m.try_iter()? {
-        out.push(x?.str()?.to_cow()?.into_owned());
-    }
-    Ok(Some(out))
-}
-
-/// The converter objects of each variable occurrence: the rule's own for
-/// the last occurrence of a name (the one Werkzeug keeps), a fresh one from
-/// `rule.get_converter` for an earlier occurrence of a repeated name.
-fn occurrence_converters<'py>(
-    rule: &Bound<'py, PyAny>,
-    vars: &[&Var],
-) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    let py = rule.py();
-    let own = rule.getattr("_converters")?;
-    let mut out = Vec::with_capacity(vars.len());
-    for (i, v) in vars.iter().enumerate() {
-        let repeated_later = vars[i + 1..].iter().any(|w| w.name == v.name);
-        if !repeated_later {
-            out.push(own.get_item(&v.name)?);
-            continue;
-        }
-        let args = parse_converter_args(v.arguments.as_deref().unwrap_or(""))
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let positional = PyList::empty(py);
-        let keywords = PyDict::new(py);
-        for a in args {
-            let value = pythonize(py, &a.value)?;
-            match a.name {
-                Some(n) => keywords.set_item(n, value)?,
-                None => positional.append(value)?,
+    for item in list.try_iter()? {
+        let (is_var, text): (bool, Bound<'_, PyString>) = item?.extract()?;
+        let owned = text.to_cow()?.into_owned();
+        out.push(if is_var {
+            let conv = live
+                .convs
+                .iter()
+                .position(|(n, _)| n.bind(py).to_cow().is_ok_and(|n| n == owned));
+            Op::Var {
+                name: text.unbind(),
+                text: owned,
+                conv,
             }
-        }
-        let conv = rule.call_method1(
-            "get_converter",
-            (
-                &v.name,
-                v.converter.as_deref().unwrap_or("default"),
-                PyTuple::new(py, positional)?,
-                keywords,
-            ),
-        )?;
-        out.push(conv);
+        } else {
+            Op::Text(owned)
+        });
     }
     Ok(out)
 }
 
-/// Werkzeug's regex for a part, in Python syntax, for Python's `re`.
-fn python_pattern(py: Python<'_>, pieces: &[Piece]) -> PyResult<Py<PyAny>> {
-    let re = PyModule::import(py, "re")?;
-    let mut src = String::new();
-    let mut n = 0;
-    for p in pieces {
-        match p {
-            Piece::Static(s) => {
-                src.push_str(&re.call_method1("escape", (s,))?.extract::<String>()?)
-            }
-            Piece::Slash => src.push('/'),
-            Piece::Conv(spec) => {
-                src.push_str(&format!("(?P<__werkzeug_{n}>{})", spec.regex));
-                n += 1;
-            }
-        }
+fn plan(value: &Bound<'_, PyAny>, live: &LiveRule) -> PyResult<Option<Plan>> {
+    if value.is_none() {
+        return Ok(None);
     }
-    src.push_str(r"\Z");
-    Ok(re.call_method1("compile", (src,))?.unbind())
+    let (domain, path, consumed, python_query): (
+        Bound<'_, PyAny>,
+        Bound<'_, PyAny>,
+        Vec<String>,
+        bool,
+    ) = value.extract()?;
+    Ok(Some(Plan {
+        domain: ops(&domain, live)?,
+        path: ops(&path, live)?,
+        consumed,
+        python_query,
+    }))
+}
+
+fn part(value: &Bound<'_, PyAny>) -> PyResult<PartSpec> {
+    let (content, final_, is_static, suffixed, rank): (String, bool, bool, bool, u32) =
+        value.extract()?;
+    Ok(if is_static {
+        PartSpec::Static(content)
+    } else {
+        PartSpec::Dynamic(DynamicSpec {
+            content,
+            final_,
+            suffixed,
+            rank,
+        })
+    })
 }
 
 impl Router {
-    fn ops(
-        tokens: &[Token],
-        names: &[String],
-        convs: &[Converter],
-        defaults: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Vec<Op>> {
-        let mut ops: Vec<Op> = Vec::new();
-        let push_text = |ops: &mut Vec<Op>, text: &str| {
-            if let Some(Op::Text(prev)) = ops.last_mut() {
-                prev.push_str(text);
-            } else {
-                ops.push(Op::Text(text.to_owned()));
-            }
-        };
-        for op in plan(tokens) {
-            match op {
-                BuildOp::Text(t) => push_text(&mut ops, &t),
-                BuildOp::Var(name) => {
-                    let conv = names.iter().position(|n| *n == name).unwrap_or(0);
-                    // A variable with a default is built from the default once.
-                    if let Some(d) = defaults.map(|d| d.get_item(&name)).transpose()?.flatten() {
-                        let mut text = String::new();
-                        if let Some(c) = convs.get(conv) {
-                            c.to_url(&mut text, &d)?;
-                        }
-                        push_text(&mut ops, &text);
-                    } else {
-                        ops.push(Op::Var { conv, name });
-                    }
+    /// Python's compiled regex of a transition.
+    pub fn pattern<'py>(&self, py: Python<'py>, transition: usize) -> PyResult<&Bound<'py, PyAny>> {
+        let cell = self
+            .patterns
+            .get(transition)
+            .ok_or_else(|| PyValueError::new_err("no such transition"))?;
+        let pattern = cell.get_or_try_init(py, || {
+            let content = self
+                .matcher
+                .transition(transition)
+                .map_or("", |t| t.content.as_str());
+            re_compile(py)?.call1((content,)).map(Bound::unbind)
+        })?;
+        Ok(pattern.bind(py))
+    }
+
+    pub fn view(&self, index: usize) -> Option<&View> {
+        self.views.get(index)
+    }
+
+    /// `getattr(map, name)` for the map compiled.
+    pub fn map_attr<'py>(
+        &self,
+        map: &Bound<'py, PyAny>,
+        attr: MapAttr,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let index = attr as usize;
+        if let Some((attrs, slots)) = &self.map_attrs {
+            if let Some(slot) = slots.get(index) {
+                if let Some(v) = slot.get(attrs.bind(map.py()))? {
+                    return Ok(v);
                 }
             }
         }
-        Ok(ops)
+        map.getattr(PyString::intern(
+            map.py(),
+            MAP_ATTRS.get(index).copied().unwrap_or(""),
+        ))
     }
 }
 
 #[pymethods]
 impl Router {
+    /// `views`: `(rule, plain, first_of_endpoint, plan)` for every rule;
+    /// `matched`: `(view index, parts)` for the rules that match, in the
+    /// order they were added, each part `(content, final, static, suffixed,
+    /// weight rank)`; `endpoints`: endpoint -> view indices in build order;
+    /// `map_attrs`: the map's `__dict__` when its class reads plainly.
     #[new]
-    #[pyo3(signature = (merge_slashes=true, host_matching=false, sort_parameters=false))]
     fn new(
-        py: Python<'_>,
-        merge_slashes: bool,
-        host_matching: bool,
-        sort_parameters: bool,
-    ) -> Self {
-        Router {
-            matcher: Matcher::new(merge_slashes),
-            entries: Vec::new(),
-            matched_entry: Vec::new(),
-            external: HashMap::new(),
-            endpoint_slots: PyDict::new(py).unbind(),
-            by_endpoint: Vec::new(),
-            dirty: true,
-            host_matching,
-            sort_parameters,
+        views: &Bound<'_, PyList>,
+        matched: &Bound<'_, PyList>,
+        endpoints: &Bound<'_, PyDict>,
+        map_attrs: Option<Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let py = views.py();
+        let mut compiled = Vec::with_capacity(views.len());
+        for item in views.iter() {
+            let (rule, plain, first, how): (Bound<'_, PyAny>, bool, bool, Bound<'_, PyAny>) =
+                item.extract()?;
+            let live = LiveRule::new(&rule, plain, first)?;
+            let plan = plan(&how, &live)?;
+            compiled.push(View { live, plan });
         }
-    }
-
-    #[getter]
-    fn merge_slashes(&self) -> bool {
-        self.matcher.merge_slashes
-    }
-
-    #[setter]
-    fn set_merge_slashes(&mut self, value: bool) {
-        self.matcher.merge_slashes = value;
-    }
-
-    /// Whether rules were added since the last `finalize`.
-    #[getter]
-    fn dirty(&self) -> bool {
-        self.dirty
-    }
-
-    /// Compiles a rule already bound to its map.
-    fn add(&mut self, rule: &Bound<'_, PyAny>) -> PyResult<()> {
-        let py = rule.py();
-        let text: String = rule.getattr("rule")?.extract()?;
-        let merge: bool = rule.getattr("merge_slashes")?.is_truthy()?;
-        let path_tokens =
-            parse_rule(&text, merge).map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let domain_attr = rule.getattr(if self.host_matching {
-            "host"
-        } else {
-            "subdomain"
-        })?;
-        let domain_rule: String = if domain_attr.is_none() {
-            String::new()
-        } else {
-            domain_attr.extract()?
-        };
-        let domain_tokens =
-            tokenize(&domain_rule).map_err(|e| PyValueError::new_err(e.to_string()))?;
-
-        let vars: Vec<&Var> = var_tokens(&domain_tokens)
-            .chain(var_tokens(&path_tokens))
-            .collect();
-        let occurrences = occurrence_converters(rule, &vars)?;
-        let specs = occurrences
-            .iter()
-            .map(Converter::spec)
-            .collect::<PyResult<Vec<ConverterSpec>>>()?;
-
-        // The rule's variables in `_converters` order, for values and building.
-        let own = rule.getattr("_converters")?;
-        let own = own.downcast::<PyDict>()?;
-        let mut names = Vec::with_capacity(own.len());
-        let mut name_objs = Vec::with_capacity(own.len());
-        let mut convs = Vec::with_capacity(own.len());
-        for (k, v) in own.iter() {
-            names.push(k.extract::<String>()?);
-            name_objs.push(k.downcast_into::<PyString>()?.unbind());
-            convs.push(Converter::new(&v)?);
-        }
-
-        let defaults_obj = rule.getattr("defaults")?;
-        let defaults = if defaults_obj.is_truthy()? {
-            let d = PyDict::new(py);
-            d.call_method1("update", (&defaults_obj,))?;
-            Some(d)
-        } else {
-            None
-        };
-        let mut default_items = Vec::new();
-        if let Some(d) = &defaults {
-            for (k, v) in d.iter() {
-                default_items.push((k.str()?.to_cow()?.into_owned(), v.unbind()));
+        let mut matcher = Matcher::new();
+        let mut matched_views = Vec::with_capacity(matched.len());
+        for item in matched.iter() {
+            let (view, parts): (usize, Bound<'_, PyAny>) = item.extract()?;
+            if view >= compiled.len() {
+                return Err(PyValueError::new_err("no such view"));
             }
+            let parts = parts
+                .try_iter()?
+                .map(|p| part(&p?))
+                .collect::<PyResult<Vec<_>>>()?;
+            matcher.add(&parts);
+            matched_views.push(view);
         }
-        let mut required = Vec::new();
-        for a in rule.getattr("arguments")?.try_iter()? {
-            let a = a?.str()?.to_cow()?.into_owned();
-            if !default_items.iter().any(|(k, _)| *k == a) {
-                required.push(a);
-            }
-        }
-        let mut consumed: Vec<String> = vars
-            .iter()
-            .filter(|v| !default_items.iter().any(|(k, _)| *k == v.name))
-            .map(|v| v.name.clone())
+        matcher.sort();
+
+        // A regex that Python refuses fails at match time, as in Werkzeug,
+        // so such a part is left to Python even where Rust could run it.
+        let patterns: Vec<GILOnceCell<Py<PyAny>>> = (0..matcher.transition_count())
+            .map(|_| GILOnceCell::new())
             .collect();
-        consumed.extend(default_items.iter().map(|(k, _)| k.clone()));
-
-        let domain_ops = Self::ops(&domain_tokens, &names, &convs, defaults.as_ref())?;
-        let path_ops = Self::ops(&path_tokens, &names, &convs, defaults.as_ref())?;
-        let methods = methods_of(rule)?;
-        let websocket: bool = rule.getattr("websocket")?.is_truthy()?;
-
-        let index = self.entries.len();
-        if !rule.getattr("build_only")?.is_truthy()? {
-            let n_domain = var_tokens(&domain_tokens).count();
-            let mut parts = if domain_rule.is_empty() {
-                vec![Part::Static(String::new())]
-            } else {
-                split_parts(&domain_tokens, &specs[..n_domain])
-            };
-            parts.extend(split_parts(&path_tokens, &specs[n_domain..]));
-            let info = RuleInfo {
-                methods: methods.clone(),
-                websocket,
-                strict_slashes: rule.getattr("strict_slashes")?.is_truthy()?,
-                merge_slashes: rule.getattr("merge_slashes")?.is_truthy()?,
-            };
-            let (id, external) = self.matcher.add(parts, info);
-            for t in external {
-                if let Some(part) = self.matcher.transition_part(t) {
-                    let pattern = python_pattern(py, &part.pieces)?;
-                    self.external.insert(t, pattern);
+        for (id, cell) in patterns.iter().enumerate() {
+            if !matcher.checks_python_syntax(id) {
+                continue;
+            }
+            let content = matcher.transition(id).map_or("", |t| t.content.as_str());
+            match re_compile(py)?.call1((content,)) {
+                Ok(p) => {
+                    let _ = cell.set(py, p.unbind());
                 }
+                Err(_) => matcher.leave_to_python(id),
             }
-            debug_assert_eq!(id, self.matched_entry.len());
-            self.matched_entry.push(index);
         }
-        self.entries.push(Entry {
-            rule: rule.clone().unbind(),
-            endpoint: rule.getattr("endpoint")?.unbind(),
-            names: name_objs,
-            convs,
-            defaults: defaults.map(Bound::unbind),
-            special: false,
-            methods,
-            websocket,
-            required,
-            default_items,
-            consumed,
-            domain_ops,
-            path_ops,
-        });
-        self.dirty = true;
-        Ok(())
-    }
 
-    /// Brings the compiled form up to date after rules were added:
-    /// `rules_by_endpoint` is the map's endpoint -> rules dict in build order,
-    /// `special` the rules whose matches Python must finish (redirects).
-    fn finalize(
-        &mut self,
-        rules_by_endpoint: &Bound<'_, PyDict>,
-        special: &Bound<'_, PyAny>,
-    ) -> PyResult<()> {
-        let py = rules_by_endpoint.py();
-        self.matcher.sort();
-        let by_ptr: HashMap<usize, usize> = self
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.rule.as_ptr() as usize, i))
-            .collect();
         let slots = PyDict::new(py);
-        let mut by_endpoint = Vec::with_capacity(rules_by_endpoint.len());
-        for (endpoint, rules) in rules_by_endpoint.iter() {
-            let mut list = Vec::new();
-            for r in rules.try_iter()? {
-                if let Some(&i) = by_ptr.get(&(r?.as_ptr() as usize)) {
-                    list.push(i);
-                }
+        let mut by_endpoint = Vec::with_capacity(endpoints.len());
+        for (endpoint, indices) in endpoints.iter() {
+            let indices: Vec<usize> = indices.extract()?;
+            if indices.iter().any(|&i| i >= compiled.len()) {
+                return Err(PyValueError::new_err("no such view"));
             }
             slots.set_item(endpoint, by_endpoint.len())?;
-            by_endpoint.push(list);
+            by_endpoint.push(indices);
         }
-        for e in &mut self.entries {
-            e.special = false;
-        }
-        for r in special.try_iter()? {
-            if let Some(&i) = by_ptr.get(&(r?.as_ptr() as usize)) {
-                self.entries[i].special = true;
-            }
-        }
-        self.endpoint_slots = slots.unbind();
-        self.by_endpoint = by_endpoint;
-        self.dirty = false;
-        Ok(())
+        Ok(Router {
+            matcher,
+            views: compiled,
+            matched: matched_views,
+            patterns,
+            endpoints: slots.unbind(),
+            by_endpoint,
+            map_attrs: map_attrs.map(|d| {
+                let slots = MAP_ATTRS
+                    .iter()
+                    .map(|name| Slot::new(&d, &PyString::intern(py, name)))
+                    .collect();
+                (d.unbind(), slots)
+            }),
+        })
+    }
+
+    /// How many transitions are matched by Python's `re` every time (for
+    /// tests and `flaskrs routes`).
+    #[getter]
+    fn python_transitions(&self) -> usize {
+        (0..self.matcher.transition_count())
+            .filter(|&t| self.matcher.is_external(t))
+            .count()
     }
 }

@@ -1,8 +1,6 @@
 //! The text side of URL building: percent-encoding exactly as Werkzeug does
 //! it (Python's `urllib.parse.quote` and `quote_plus` with Werkzeug's safe
-//! sets), and a rule's build plan.
-
-use crate::routing::rule::Token;
+//! sets).
 
 /// The bytes percent-encoding leaves alone: alphanumerics, `_.-~`, and a
 /// context's extra safe characters. A table, so that runs of safe bytes are
@@ -70,40 +68,9 @@ pub fn quote(s: &str, safe: &SafeSet) -> String {
     out
 }
 
-/// One step of building a URL: literal text (already encoded) or the value
-/// of a variable, by name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BuildOp {
-    Text(String),
-    Var(String),
-}
-
-/// The build plan of a list of tokens, with literal text encoded.
-pub fn plan(tokens: &[Token]) -> Vec<BuildOp> {
-    let mut ops: Vec<BuildOp> = Vec::with_capacity(tokens.len());
-    for t in tokens {
-        let text = match t {
-            Token::Slash => "/".to_owned(),
-            Token::Static(s) => quote(s, PATH_SAFE),
-            Token::Var(v) => {
-                ops.push(BuildOp::Var(v.name.clone()));
-                continue;
-            }
-        };
-        // Neighbouring literals are folded into one.
-        if let Some(BuildOp::Text(prev)) = ops.last_mut() {
-            prev.push_str(&text);
-        } else {
-            ops.push(BuildOp::Text(text));
-        }
-    }
-    ops
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routing::rule::parse_rule;
 
     #[test]
     fn quoting_matches_python() {
@@ -121,18 +88,5 @@ mod tests {
         assert!(all.starts_with("%00%01%02"));
         assert!(all.contains(printable));
         assert_eq!(all.len(), 608);
-    }
-
-    #[test]
-    fn plans_fold_literals() {
-        let t = parse_rule("/ä/<int:x>/y", true).unwrap();
-        assert_eq!(
-            plan(&t),
-            vec![
-                BuildOp::Text("/%C3%A4/".into()),
-                BuildOp::Var("x".into()),
-                BuildOp::Text("/y".into())
-            ]
-        );
     }
 }

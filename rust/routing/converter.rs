@@ -1,30 +1,7 @@
-//! What the matcher needs to know of a converter: its regex (in Python's
-//! syntax, as converters declare it), weight and whether it stays within one
-//! path segment; fast tests for the built-in converters' regexes; and the
-//! translation of a Python regex into the `regex` crate's syntax.
+//! Fast tests for the regexes of Werkzeug's built-in converters, recognised
+//! by their text whatever class declares them.
 
 use crate::routing::text::same;
-use regex::Regex;
-use std::sync::OnceLock;
-
-/// A converter as the matcher sees it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConverterSpec {
-    /// The regex in Python's `re` syntax.
-    pub regex: String,
-    pub weight: f64,
-    pub part_isolating: bool,
-}
-
-impl ConverterSpec {
-    pub fn new(regex: impl Into<String>, weight: f64, part_isolating: bool) -> Self {
-        Self {
-            regex: regex.into(),
-            weight,
-            part_isolating,
-        }
-    }
-}
 
 const UUID_REGEX: &str =
     "[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}";
@@ -83,14 +60,16 @@ impl Builtin {
         Some(Builtin::Chars { min, max })
     }
 
-    /// Whether the regex matches the whole of `s`.
-    pub fn full_match(&self, s: &str) -> bool {
-        match self {
+    /// Whether the regex matches the whole of `s` as Python's `re` would;
+    /// None where the answer depends on the interpreter's Unicode tables
+    /// (`\d` on non-ASCII text), which only Python's `re` can give.
+    pub fn full_match(&self, s: &str) -> Option<bool> {
+        let yes = match self {
             Builtin::OneOf(items) => items.iter().any(|i| same(i, s)),
             &Builtin::Chars { min, max } => {
                 // Bytes, not `str::contains`, which calls memcmp per hit.
                 if s.bytes().any(|b| b == b'/') {
-                    return false;
+                    return Some(false);
                 }
                 let n = if s.is_ascii() {
                     s.len()
@@ -99,11 +78,14 @@ impl Builtin {
                 };
                 n >= min && max.is_none_or(|m| n <= m)
             }
-            &Builtin::Digits { signed } => all_decimal(unsign(s, signed)),
+            Builtin::Digits { .. } | Builtin::Decimal { .. } if !s.is_ascii() => return None,
+            &Builtin::Digits { signed } => all_ascii_digits(unsign(s, signed)),
             &Builtin::Decimal { signed } => {
                 let s = unsign(s, signed);
-                match s.bytes().position(|b| b == b'.') {
-                    Some(dot) => all_decimal(&s[..dot]) && all_decimal(&s[dot + 1..]),
+                match s.split_once('.') {
+                    Some((whole, fraction)) => {
+                        all_ascii_digits(whole) && all_ascii_digits(fraction)
+                    }
                     None => false,
                 }
             }
@@ -114,15 +96,16 @@ impl Builtin {
                         _ => b.is_ascii_hexdigit(),
                     })
             }
-            Builtin::Path => match s.as_bytes().first() {
-                // `[^/]` matches a newline, `.*?` does not.
-                Some(&first) if first != b'/' => {
-                    let rest = s.chars().next().map_or(0, char::len_utf8);
-                    !s.as_bytes()[rest..].contains(&b'\n')
+            // `[^/]` matches a newline, `.*?` does not.
+            Builtin::Path => {
+                let mut chars = s.chars();
+                match chars.next() {
+                    Some(first) if first != '/' => !chars.as_str().contains('\n'),
+                    _ => false,
                 }
-                _ => false,
-            },
-        }
+            }
+        };
+        Some(yes)
     }
 }
 
@@ -162,120 +145,9 @@ fn parse_count(s: &str) -> Option<usize> {
     s.parse().ok()
 }
 
-/// Non-empty and every char a decimal digit in Python's sense of `\d`.
-fn all_decimal(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || (!c.is_ascii() && is_unicode_decimal(c)))
-}
-
-/// Unicode category Nd, which is what `\d` means for Python str patterns.
-pub fn is_unicode_decimal(c: char) -> bool {
-    static ND: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = ND.get_or_init(|| Regex::new(r"^\d$").ok());
-    let mut buf = [0u8; 4];
-    re.as_ref()
-        .is_some_and(|re| re.is_match(c.encode_utf8(&mut buf)))
-}
-
-/// Rewrites a Python `re` pattern into the `regex` crate's syntax with the
-/// same meaning, or returns None where the two engines differ in a way this
-/// does not bridge (lookaround, backreferences, `$`, verbose mode, ...): such
-/// a pattern is left to Python's own engine.
-pub fn translate_python_regex(py: &str) -> Option<String> {
-    let mut out = String::with_capacity(py.len() + 8);
-    let mut chars = py.chars().peekable();
-    let mut in_class = false;
-    // Position within a class, to know whether a `]` or `^` is literal.
-    let mut class_len = 0usize;
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            let e = chars.next()?;
-            if e.is_ascii_alphanumeric() {
-                match e {
-                    'Z' if !in_class => out.push_str(r"\z"),
-                    'A' if !in_class => out.push_str(r"\A"),
-                    'b' | 'B' if !in_class => {
-                        out.push('\\');
-                        out.push(e);
-                    }
-                    'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'n' | 't' | 'r' | 'f' | 'v' => {
-                        out.push('\\');
-                        out.push(e);
-                    }
-                    'a' => out.push_str(r"\x07"),
-                    'x' => {
-                        let h: String = [chars.next()?, chars.next()?].iter().collect();
-                        if !h.chars().all(|c| c.is_ascii_hexdigit()) {
-                            return None;
-                        }
-                        out.push_str(&format!(r"\x{{{h}}}"));
-                    }
-                    'u' | 'U' => {
-                        let n = if e == 'u' { 4 } else { 8 };
-                        let mut h = String::new();
-                        for _ in 0..n {
-                            h.push(chars.next()?);
-                        }
-                        if !h.chars().all(|c| c.is_ascii_hexdigit()) {
-                            return None;
-                        }
-                        out.push_str(&format!(r"\x{{{h}}}"));
-                    }
-                    _ => return None,
-                }
-            } else {
-                out.push_str(&regex::escape(e.encode_utf8(&mut [0u8; 4])));
-            }
-            if in_class {
-                class_len += 1;
-            }
-            continue;
-        }
-        if in_class {
-            match c {
-                ']' if class_len > 0 => {
-                    in_class = false;
-                    out.push(']');
-                }
-                '^' if class_len == 0 => out.push('^'),
-                '[' | '&' | '~' => {
-                    out.push('\\');
-                    out.push(c);
-                    class_len += 1;
-                }
-                '-' if chars.peek() == Some(&'-') => return None,
-                _ => {
-                    out.push(c);
-                    class_len += 1;
-                }
-            }
-            continue;
-        }
-        match c {
-            '[' => {
-                in_class = true;
-                class_len = 0;
-                out.push('[');
-                if chars.peek() == Some(&'^') {
-                    chars.next();
-                    out.push('^');
-                }
-            }
-            '$' => return None,
-            '(' if chars.peek() == Some(&'?') => {
-                let rest: String = chars.clone().take(3).collect();
-                let supported = rest.starts_with("?:") || rest.starts_with("?P<");
-                let flags = rest.chars().nth(1).is_some_and(|f| "imsu-".contains(f));
-                if !(supported || flags) {
-                    return None;
-                }
-                out.push('(');
-            }
-            _ => out.push(c),
-        }
-    }
-    (!in_class).then_some(out)
+/// Non-empty and every byte an ASCII digit.
+fn all_ascii_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -318,36 +190,39 @@ mod tests {
     #[test]
     fn builtin_tests_follow_python_semantics() {
         let digits = Builtin::Digits { signed: false };
-        assert!(digits.full_match("042"));
-        assert!(digits.full_match("\u{664}\u{662}"));
-        assert!(!digits.full_match("-1"));
-        assert!(Builtin::Digits { signed: true }.full_match("-1"));
-        assert!(!digits.full_match(""));
-        assert!(Builtin::Decimal { signed: false }.full_match("1.5"));
-        assert!(!Builtin::Decimal { signed: false }.full_match("1."));
-        assert!(Builtin::Chars { min: 1, max: None }.full_match("a\nb"));
-        assert!(Builtin::Path.full_match("\na/b"));
-        assert!(!Builtin::Path.full_match("a/\nb"));
-        assert!(!Builtin::Path.full_match("/a"));
-        assert!(Builtin::Uuid.full_match("12345678-1234-1234-1234-1234567890aB"));
-        assert!(Builtin::Chars {
+        assert_eq!(digits.full_match("042"), Some(true));
+        assert_eq!(digits.full_match("-1"), Some(false));
+        assert_eq!(
+            Builtin::Digits { signed: true }.full_match("-1"),
+            Some(true)
+        );
+        assert_eq!(digits.full_match(""), Some(false));
+        let decimal = Builtin::Decimal { signed: false };
+        assert_eq!(decimal.full_match("1.5"), Some(true));
+        assert_eq!(decimal.full_match("1."), Some(false));
+        assert_eq!(decimal.full_match("1.5.5"), Some(false));
+        let chars = Builtin::Chars { min: 1, max: None };
+        assert_eq!(chars.full_match("a\nb"), Some(true));
+        assert_eq!(Builtin::Path.full_match("\na/b"), Some(true));
+        assert_eq!(Builtin::Path.full_match("a/\nb"), Some(false));
+        assert_eq!(Builtin::Path.full_match("/a"), Some(false));
+        assert_eq!(
+            Builtin::Uuid.full_match("12345678-1234-1234-1234-1234567890aB"),
+            Some(true)
+        );
+        let two_or_three = Builtin::Chars {
             min: 2,
-            max: Some(3)
-        }
-        .full_match("éé"));
+            max: Some(3),
+        };
+        assert_eq!(two_or_three.full_match("éé"), Some(true));
     }
 
     #[test]
-    fn translation() {
-        assert_eq!(translate_python_regex(r"\d+\Z").as_deref(), Some(r"\d+\z"));
-        assert_eq!(translate_python_regex(r"[[a]").as_deref(), Some(r"[\[a]"));
-        assert_eq!(translate_python_regex(r"a\<b").as_deref(), Some("a<b"));
-        assert_eq!(
-            translate_python_regex(r"(?P<x>a)(?:b)").as_deref(),
-            Some("(?P<x>a)(?:b)")
-        );
-        assert_eq!(translate_python_regex("a$"), None);
-        assert_eq!(translate_python_regex("(?=a)"), None);
-        assert_eq!(translate_python_regex(r"(a)\1"), None);
+    fn unicode_digits_are_left_to_python() {
+        // Which of these are digits depends on the interpreter's tables.
+        for text in ["\u{664}\u{662}", "\u{1E4F1}", "1\u{FF11}"] {
+            assert_eq!(Builtin::Digits { signed: false }.full_match(text), None);
+            assert_eq!(Builtin::Decimal { signed: true }.full_match(text), None);
+        }
     }
 }

@@ -1,50 +1,110 @@
-//! The state machine that matches a request against the rules, transition by
-//! transition, in Werkzeug's order: static before dynamic, dynamic ones by
+//! The state machine that matches a request against the rules, in
+//! Werkzeug's order: static transitions before dynamic ones, dynamic ones by
 //! weight, backtracking when a subtree fails, slash redirects and the
 //! merged-slashes retry as Werkzeug does them.
+//!
+//! The machine is built from Werkzeug's own description of each rule (its
+//! parts, as `Rule.compile` writes them) and never changes once built: a
+//! change to the rules builds a new one. What Werkzeug reads from a rule
+//! while matching (its methods, websocket flag, strict and merge slashes) is
+//! asked of the caller's [`Hooks`] at that moment, not copied here, and so
+//! is the test of any part whose regex only Python's `re` can run exactly.
 
-use crate::routing::converter::{translate_python_regex, Builtin};
-use crate::routing::part::{DynamicPart, Part, Piece};
-use crate::routing::rule::merge_slash_runs;
-use crate::routing::text::same;
-use regex::Regex;
-use smallvec::SmallVec;
 use std::borrow::Cow;
 
-/// What the matcher needs of a rule besides its parts.
+use regex::Regex;
+use smallvec::SmallVec;
+
+use crate::routing::content::{pieces, Piece};
+use crate::routing::converter::Builtin;
+use crate::routing::pyregex::translate;
+use crate::routing::text::same;
+
+/// One part of a rule, as Werkzeug's `RulePart` describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleInfo {
-    /// `None` allows every method.
-    pub methods: Option<Vec<String>>,
-    pub websocket: bool,
-    pub strict_slashes: bool,
-    pub merge_slashes: bool,
+pub enum PartSpec {
+    /// A static part: its text.
+    Static(String),
+    Dynamic(DynamicSpec),
 }
 
-impl RuleInfo {
-    fn allows(&self, method: &str) -> bool {
-        self.methods
-            .as_ref()
-            .is_none_or(|m| m.iter().any(|x| same(x, method)))
-    }
+/// A dynamic part. Two are the same transition when all four are equal,
+/// as Werkzeug compares `RulePart`s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamicSpec {
+    /// The regex Werkzeug matches the part with, in Python's syntax.
+    pub content: String,
+    /// Consumes the rest of the path.
+    pub final_: bool,
+    /// A final part whose rule ends in a slash (the regex ends in
+    /// `(?<!/)(/?)`).
+    pub suffixed: bool,
+    /// The rank of the part's weight among all weights: transitions are
+    /// tried in rank order, ties in the order they were added.
+    pub rank: u32,
 }
 
-/// How a dynamic transition tests its target.
+/// The values a match found: one per converter, in rule order; None for a
+/// group that took no part in a Python match.
+pub type Values<'p> = SmallVec<[Option<Cow<'p, str>>; 6]>;
+
+/// What Python's `re` found for an external transition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalMatch {
+    /// The converters' groups in order.
+    pub values: Vec<Option<String>>,
+    /// The suffix group matched a slash.
+    pub slash: bool,
+}
+
+/// What Werkzeug reads while matching, asked at the moment it reads it.
+/// Rules and transitions are named by the ids `Matcher::add` gave them.
+pub trait Hooks {
+    type Error;
+    /// `method in rule.methods`, or true when the rule has no methods.
+    fn allows_method(&mut self, rule: usize) -> Result<bool, Self::Error>;
+    /// Records the rule's methods as ones the path could have used.
+    fn note_methods(&mut self, rule: usize) -> Result<(), Self::Error>;
+    /// `rule.websocket == websocket` for the request's websocket flag.
+    fn websocket_agrees(&mut self, rule: usize) -> Result<bool, Self::Error>;
+    /// `bool(rule.strict_slashes)`.
+    fn strict_slashes(&mut self, rule: usize) -> Result<bool, Self::Error>;
+    /// `rule.merge_slashes is False`.
+    fn refuses_merged_slashes(&mut self, rule: usize) -> Result<bool, Self::Error>;
+    /// Whether a miss is retried with runs of slashes merged.
+    fn merge_slashes(&mut self) -> Result<bool, Self::Error>;
+    /// Python's `re.compile(content).match(target)` for a transition whose
+    /// test only Python can run exactly.
+    fn external(
+        &mut self,
+        transition: usize,
+        target: &str,
+    ) -> Result<Option<ExternalMatch>, Self::Error>;
+}
+
+/// How a dynamic transition tests its target without Python.
 #[derive(Debug)]
-enum Test {
+enum Fast {
     Builtin(Builtin),
-    /// The compiled regex and, in Werkzeug's order, the capture group of
-    /// each converter.
+    /// The part's regex in the `regex` crate's syntax, anchored at both
+    /// ends, with the capture group of each converter in order.
     Regex(Regex, Vec<usize>),
-    /// Left to the caller (Python's `re`), by transition id.
-    External,
 }
 
 #[derive(Debug)]
 struct Transition {
-    part: DynamicPart,
-    test: Test,
+    spec: DynamicSpec,
+    fast: Option<Fast>,
+    /// The fast test answers as Python's `re` only for ASCII text.
+    ascii_only: bool,
     to: usize,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    statics: Statics,
+    dynamic: Vec<usize>,
+    rules: Vec<usize>,
 }
 
 /// A state's static transitions. Most states have a handful, where a scan
@@ -70,7 +130,9 @@ impl Statics {
         match self {
             Statics::None => None,
             Statics::Few(v) => find(v, key),
-            Statics::ByLen(b) => find(&b[key.len().min(LONGEST_BUCKET)], key),
+            Statics::ByLen(b) => b
+                .get(key.len().min(LONGEST_BUCKET))
+                .and_then(|bucket| find(bucket, key)),
         }
     }
 
@@ -81,30 +143,25 @@ impl Statics {
             Statics::Few(v) => {
                 let mut buckets = vec![Vec::new(); LONGEST_BUCKET + 1];
                 for (k, s) in v.drain(..).chain(std::iter::once((key.into(), state))) {
-                    buckets[k.len().min(LONGEST_BUCKET)].push((k, s));
+                    if let Some(bucket) = buckets.get_mut(k.len().min(LONGEST_BUCKET)) {
+                        bucket.push((k, s));
+                    }
                 }
                 *self = Statics::ByLen(buckets);
             }
-            Statics::ByLen(b) => b[key.len().min(LONGEST_BUCKET)].push((key.into(), state)),
+            Statics::ByLen(b) => {
+                if let Some(bucket) = b.get_mut(key.len().min(LONGEST_BUCKET)) {
+                    bucket.push((key.into(), state));
+                }
+            }
         }
     }
 }
 
-#[derive(Debug, Default)]
-struct State {
-    statics: Statics,
-    dynamic: Vec<usize>,
-    rules: Vec<usize>,
-}
-
-/// The raw text of each converter's value, in rule order; inline, as rules
-/// rarely have more than a few.
-pub type Values<'p> = SmallVec<[Cow<'p, str>; 6]>;
-
 /// The outcome of a match.
 #[derive(Debug, PartialEq)]
 pub enum Outcome<'p> {
-    /// A rule and the raw text of each converter's value, in rule order.
+    /// A rule and its converters' raw values.
     Rule(usize, Values<'p>),
     /// Redirect to this path (a missing trailing slash, or merged slashes).
     Redirect(String),
@@ -114,26 +171,20 @@ pub enum Outcome<'p> {
 #[derive(Debug, PartialEq)]
 pub struct Match<'p> {
     pub outcome: Outcome<'p>,
-    /// Methods of rules that matched the path but not the method.
-    pub have_match_for: Vec<String>,
+    /// A rule matched all but the websocket flag.
     pub websocket_mismatch: bool,
 }
-
-/// A test the caller runs for an external transition: the transition id and
-/// the target, answering the converters' values in order, or None.
-pub type ExternalTest<'a, E> = dyn FnMut(usize, &str) -> Result<Option<Vec<String>>, E> + 'a;
 
 #[derive(Debug)]
 pub struct Matcher {
     states: Vec<State>,
     transitions: Vec<Transition>,
-    rules: Vec<RuleInfo>,
-    pub merge_slashes: bool,
+    rules: usize,
 }
 
 impl Default for Matcher {
     fn default() -> Self {
-        Self::new(true)
+        Self::new()
     }
 }
 
@@ -158,28 +209,27 @@ impl<'p> Input<'p> {
         match c {
             Cursor::TrailingSlash => true,
             Cursor::Seg(s) => s == self.path.len(),
-            Cursor::Domain => false,
-            Cursor::End => false,
+            Cursor::Domain | Cursor::End => false,
         }
     }
 
-    /// Byte search: `str::find` with a char pattern ends each hit with a
-    /// memcmp call, which showed up as a quarter of a route match.
-    fn seg_end(&self, s: usize) -> Option<usize> {
-        self.path.as_bytes()[s..]
-            .iter()
-            .position(|&b| b == b'/')
-            .map(|i| s + i)
+    fn tail(&self, s: usize) -> &'p str {
+        self.path.get(s..).unwrap_or_default()
     }
 
     /// The head of the list at `c` and the cursor after it.
     fn split(&self, c: Cursor) -> (&'p str, Cursor) {
         match c {
             Cursor::Domain => (self.domain, Cursor::Seg(0)),
-            Cursor::Seg(s) => match self.seg_end(s) {
-                Some(e) => (&self.path[s..e], Cursor::Seg(e + 1)),
-                None => (&self.path[s..], Cursor::End),
-            },
+            Cursor::Seg(s) => {
+                let tail = self.tail(s);
+                // Byte search: `str::find` with a char pattern ends each hit
+                // with a memcmp call, a quarter of a route match (measured).
+                match tail.bytes().position(|b| b == b'/') {
+                    Some(i) => (tail.get(..i).unwrap_or_default(), Cursor::Seg(s + i + 1)),
+                    None => (tail, Cursor::End),
+                }
+            }
             Cursor::End | Cursor::TrailingSlash => ("", Cursor::End),
         }
     }
@@ -188,264 +238,312 @@ impl<'p> Input<'p> {
     fn rest(&self, c: Cursor) -> Cow<'p, str> {
         match c {
             Cursor::Domain => Cow::Owned(format!("{}/{}", self.domain, self.path)),
-            Cursor::Seg(s) => Cow::Borrowed(&self.path[s..]),
+            Cursor::Seg(s) => Cow::Borrowed(self.tail(s)),
             Cursor::End | Cursor::TrailingSlash => Cow::Borrowed(""),
         }
     }
 }
 
-/// Why a search stopped early: a strict-slashes rule would match with a
-/// trailing slash added (redirect), or the caller's test failed.
+/// Why a search ended early: a strict-slashes rule would match with a
+/// slash added (Werkzeug's `SlashRequired`), or a hook failed.
 enum Stop<E> {
     SlashRequired,
-    External(E),
+    Failed(E),
 }
 
-struct Walk<'m, 'p, 'e, E> {
+struct Walk<'m, 'p, 'h, H: Hooks> {
     m: &'m Matcher,
     input: Input<'p>,
-    method: &'m str,
-    websocket: bool,
-    have_match_for: &'m mut Vec<String>,
-    websocket_mismatch: &'m mut bool,
-    ext: &'m mut ExternalTest<'e, E>,
-    /// Set when the search must stop: the caller reads it after `walk`.
-    stop: Option<Stop<E>>,
+    hooks: &'h mut H,
+    websocket_mismatch: bool,
 }
 
-impl<'p, E> Walk<'_, 'p, '_, E> {
-    /// The first rule of `state` usable for this method and websocket flag,
-    /// noting why the others were not.
-    fn pick(&mut self, state: usize, skip_strict: bool) -> Option<usize> {
-        for &r in &self.m.states[state].rules {
-            let info = &self.m.rules[r];
-            if skip_strict && info.strict_slashes {
-                continue;
-            }
-            if !info.allows(self.method) {
-                if let Some(methods) = &info.methods {
-                    for x in methods {
-                        if !self.have_match_for.iter().any(|h| same(h, x)) {
-                            self.have_match_for.push(x.clone());
-                        }
-                    }
-                }
-            } else if info.websocket != self.websocket {
-                *self.websocket_mismatch = true;
-            } else {
-                return Some(r);
-            }
+type Step<T, E> = Result<Option<T>, Stop<E>>;
+
+fn hook<T, E>(r: Result<T, E>) -> Result<T, Stop<E>> {
+    r.map_err(Stop::Failed)
+}
+
+/// `target` without its last byte, a slash.
+fn drop_slash(target: Cow<'_, str>) -> Cow<'_, str> {
+    match target {
+        Cow::Borrowed(s) => Cow::Borrowed(s.get(..s.len().saturating_sub(1)).unwrap_or_default()),
+        Cow::Owned(mut s) => {
+            s.pop();
+            Cow::Owned(s)
         }
-        None
+    }
+}
+
+fn slice<'p>(target: &Cow<'p, str>, range: std::ops::Range<usize>) -> Option<Cow<'p, str>> {
+    match target {
+        Cow::Borrowed(s) => s.get(range).map(Cow::Borrowed),
+        Cow::Owned(s) => s.get(range).map(|v| Cow::Owned(v.to_owned())),
+    }
+}
+
+impl<'m, 'p, H: Hooks> Walk<'m, 'p, '_, H> {
+    fn state(&self, id: usize) -> Option<&'m State> {
+        self.m.states.get(id)
     }
 
-    fn walk(&mut self, state: usize, cur: Cursor, values: &mut Values<'p>) -> Option<usize> {
-        let m = self.m;
-        let st = &m.states[state];
-        if cur == Cursor::End {
-            if let Some(r) = self.pick(state, false) {
-                return Some(r);
+    /// The first rule of `state` usable for the request, noting why the
+    /// others were not; with `skip_strict`, only rules without strict
+    /// slashes count (a path ending in a slash for a rule without one).
+    fn pick(&mut self, state: usize, skip_strict: bool) -> Step<usize, H::Error> {
+        let Some(st) = self.state(state) else {
+            return Ok(None);
+        };
+        for &r in &st.rules {
+            if skip_strict && hook(self.hooks.strict_slashes(r))? {
+                continue;
             }
-            if let Some(slash) = st.statics.get("") {
-                for &r in &m.states[slash].rules {
-                    let info = &m.rules[r];
-                    if info.websocket == self.websocket && info.allows(self.method) {
-                        if info.strict_slashes {
-                            self.stop = Some(Stop::SlashRequired);
-                            return None;
-                        }
-                        return Some(r);
-                    }
-                }
+            if !hook(self.hooks.allows_method(r))? {
+                hook(self.hooks.note_methods(r))?;
+            } else if !hook(self.hooks.websocket_agrees(r))? {
+                self.websocket_mismatch = true;
+            } else {
+                return Ok(Some(r));
             }
-            return None;
         }
+        Ok(None)
+    }
+
+    /// At the end of the path: a rule that would match with a slash added.
+    fn with_slash(&mut self, state: usize) -> Step<usize, H::Error> {
+        let Some(slash) = self.state(state).and_then(|st| st.statics.get("")) else {
+            return Ok(None);
+        };
+        let Some(st) = self.state(slash) else {
+            return Ok(None);
+        };
+        for &r in &st.rules {
+            if hook(self.hooks.websocket_agrees(r))? && hook(self.hooks.allows_method(r))? {
+                if hook(self.hooks.strict_slashes(r))? {
+                    return Err(Stop::SlashRequired);
+                }
+                return Ok(Some(r));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Tests a transition on its target: on a match, the converters' values
+    /// are pushed onto `values` and the cursor to go on from is returned.
+    fn test(
+        &mut self,
+        t: usize,
+        tr: &Transition,
+        head: &'p str,
+        cur: Cursor,
+        after: Cursor,
+        values: &mut Values<'p>,
+    ) -> Step<Cursor, H::Error> {
+        let (target, remaining) = if tr.spec.final_ {
+            (self.input.rest(cur), Cursor::End)
+        } else {
+            (Cow::Borrowed(head), after)
+        };
+        let fast = tr
+            .fast
+            .as_ref()
+            .filter(|_| !tr.ascii_only || target.is_ascii());
+        let Some(fast) = fast else {
+            return self.test_in_python(t, &target, remaining, values);
+        };
+        // The suffix `(?<!/)(/?)\Z`: a final slash is the rule's own, and
+        // the converters match what is before it, which must not end in a
+        // slash itself.
+        let (text, rest) = if tr.spec.suffixed && target.ends_with('/') {
+            if target.len() >= 2 && target.as_bytes().get(target.len() - 2) == Some(&b'/') {
+                return Ok(None);
+            }
+            (drop_slash(target.clone()), Cursor::TrailingSlash)
+        } else {
+            (target.clone(), remaining)
+        };
+        match fast {
+            Fast::Builtin(b) => match b.full_match(&text) {
+                Some(true) => {
+                    values.push(Some(text));
+                    Ok(Some(rest))
+                }
+                Some(false) => Ok(None),
+                None => self.test_in_python(t, &target, remaining, values),
+            },
+            Fast::Regex(re, groups) => {
+                let Some(caps) = re.captures(&text) else {
+                    return Ok(None);
+                };
+                for &g in groups {
+                    values.push(caps.get(g).and_then(|m| slice(&text, m.range())));
+                }
+                Ok(Some(rest))
+            }
+        }
+    }
+
+    fn test_in_python(
+        &mut self,
+        t: usize,
+        target: &str,
+        remaining: Cursor,
+        values: &mut Values<'p>,
+    ) -> Step<Cursor, H::Error> {
+        let Some(found) = hook(self.hooks.external(t, target))? else {
+            return Ok(None);
+        };
+        values.extend(found.values.into_iter().map(|v| v.map(Cow::Owned)));
+        Ok(Some(if found.slash {
+            Cursor::TrailingSlash
+        } else {
+            remaining
+        }))
+    }
+
+    fn walk(
+        &mut self,
+        state: usize,
+        cur: Cursor,
+        values: &mut Values<'p>,
+    ) -> Step<usize, H::Error> {
+        let m = self.m;
+        if cur == Cursor::End {
+            if let Some(r) = self.pick(state, false)? {
+                return Ok(Some(r));
+            }
+            return self.with_slash(state);
+        }
+        let Some(st) = m.states.get(state) else {
+            return Ok(None);
+        };
         let (head, after) = self.input.split(cur);
         if let Some(next) = st.statics.get(head) {
-            let found = self.walk(next, after, values);
-            if found.is_some() || self.stop.is_some() {
-                return found;
+            if let Some(r) = self.walk(next, after, values)? {
+                return Ok(Some(r));
             }
         }
         for &t in &st.dynamic {
-            let tr = &m.transitions[t];
-            let (mut target, mut remaining) = if tr.part.final_ {
-                (self.input.rest(cur), Cursor::End)
-            } else {
-                (Cow::Borrowed(head), after)
+            let Some(tr) = m.transitions.get(t) else {
+                continue;
             };
-            if tr.part.suffixed && target.as_bytes().last() == Some(&b'/') {
-                // The slash is the rule's own trailing slash, unless the
-                // converter's value would then end in a slash too.
-                if target.len() >= 2 && target.as_bytes()[target.len() - 2] == b'/' {
-                    continue;
-                }
-                target = match target {
-                    Cow::Borrowed(s) => Cow::Borrowed(&s[..s.len() - 1]),
-                    Cow::Owned(mut s) => {
-                        s.pop();
-                        Cow::Owned(s)
-                    }
-                };
-                remaining = Cursor::TrailingSlash;
-            }
             let mark = values.len();
-            let matched = match &tr.test {
-                Test::Builtin(b) => {
-                    let ok = b.full_match(&target);
-                    if ok {
-                        values.push(target);
-                    }
-                    ok
-                }
-                Test::Regex(re, groups) => match re.captures(&target) {
-                    Some(caps) => {
-                        for &g in groups {
-                            let range = caps.get(g).map_or(0..0, |x| x.range());
-                            values.push(match &target {
-                                Cow::Borrowed(s) => Cow::Borrowed(&s[range]),
-                                Cow::Owned(s) => Cow::Owned(s[range].to_owned()),
-                            });
-                        }
-                        true
-                    }
-                    None => false,
-                },
-                Test::External => match (self.ext)(t, &target) {
-                    Err(e) => {
-                        self.stop = Some(Stop::External(e));
-                        return None;
-                    }
-                    Ok(Some(vs)) => {
-                        values.extend(vs.into_iter().map(Cow::Owned));
-                        true
-                    }
-                    Ok(None) => false,
-                },
-            };
-            if matched {
-                let found = self.walk(tr.to, remaining, values);
-                if found.is_some() || self.stop.is_some() {
-                    return found;
+            if let Some(remaining) = self.test(t, tr, head, cur, after, values)? {
+                if let Some(r) = self.walk(tr.to, remaining, values)? {
+                    return Ok(Some(r));
                 }
                 values.truncate(mark);
             }
         }
         if self.input.is_only_empty(cur) {
-            if let Some(r) = self.pick(state, true) {
-                return Some(r);
-            }
+            return self.pick(state, true);
         }
-        None
+        Ok(None)
     }
 }
 
-/// The regex of a dynamic part in the `regex` crate's syntax, with the
-/// converters' groups in Werkzeug's value order (sorted by group name).
-fn compile_part(part: &DynamicPart) -> Option<(Regex, Vec<usize>)> {
+/// The regex of a dynamic part in the `regex` crate's syntax, anchored, with
+/// a capture group around each converter; None where a piece has no exact
+/// translation or the crate refuses the result.
+fn compile_regex(parts: &[Piece], suffixed: bool) -> Option<(Fast, bool)> {
     let mut src = String::from("^");
+    let mut ascii_only = false;
     let mut n = 0usize;
-    for piece in &part.pieces {
+    for piece in parts {
         match piece {
             Piece::Static(s) => src.push_str(&regex::escape(s)),
-            Piece::Slash => src.push('/'),
-            Piece::Conv(spec) => {
-                src.push_str(&format!(
-                    "(?P<__werkzeug_{n}>{})",
-                    translate_python_regex(&spec.regex)?
-                ));
+            Piece::Conv(python) => {
+                let t = translate(python)?;
+                if suffixed && t.end_sensitive {
+                    // It would be tested on the text before the slash.
+                    return None;
+                }
+                ascii_only |= !t.unicode_exact;
+                src.push_str(&format!("(?P<c{n}>{})", t.pattern));
                 n += 1;
             }
         }
     }
     src.push_str(r"\z");
     let re = Regex::new(&src).ok()?;
-    let mut names: Vec<String> = (0..n).map(|i| format!("__werkzeug_{i}")).collect();
-    names.sort();
     let mut groups = Vec::with_capacity(n);
-    for name in names {
-        let idx = re.capture_names().position(|c| c == Some(name.as_str()))?;
-        groups.push(idx);
+    for i in 0..n {
+        let name = format!("c{i}");
+        groups.push(re.capture_names().position(|c| c == Some(name.as_str()))?);
     }
-    Some((re, groups))
+    Some((Fast::Regex(re, groups), ascii_only))
+}
+
+/// The test of a new transition without Python, when there is an exact one.
+fn fast_test(spec: &DynamicSpec) -> Option<(Fast, bool)> {
+    let parts = pieces(&spec.content)?;
+    if let [Piece::Conv(regex)] = parts.pieces.as_slice() {
+        if let Some(b) = Builtin::recognise(regex) {
+            // `full_match` says itself where it needs Python.
+            return Some((Fast::Builtin(b), false));
+        }
+    }
+    compile_regex(&parts.pieces, parts.suffixed)
 }
 
 impl Matcher {
-    pub fn new(merge_slashes: bool) -> Self {
+    pub fn new() -> Self {
         Matcher {
             states: vec![State::default()],
             transitions: Vec::new(),
-            rules: Vec::new(),
-            merge_slashes,
+            rules: 0,
         }
     }
 
     pub fn rule_count(&self) -> usize {
-        self.rules.len()
+        self.rules
     }
 
-    pub fn rule(&self, id: usize) -> Option<&RuleInfo> {
-        self.rules.get(id)
+    pub fn transition_count(&self) -> usize {
+        self.transitions.len()
     }
 
-    /// The part of a transition whose test is left to the caller.
-    pub fn transition_part(&self, id: usize) -> Option<&DynamicPart> {
-        self.transitions.get(id).map(|t| &t.part)
+    /// The description of a transition, for the caller's external test.
+    pub fn transition(&self, id: usize) -> Option<&DynamicSpec> {
+        self.transitions.get(id).map(|t| &t.spec)
     }
 
-    /// Adds a rule; returns its id and the ids of new transitions that the
-    /// caller must test itself (their regex is beyond the `regex` crate).
-    pub fn add(&mut self, parts: Vec<Part>, info: RuleInfo) -> (usize, Vec<usize>) {
-        let mut external = Vec::new();
+    /// Whether a transition is always tested by the caller.
+    pub fn is_external(&self, id: usize) -> bool {
+        self.transitions.get(id).is_some_and(|t| t.fast.is_none())
+    }
+
+    /// Whether a transition's fast test was translated from a Python regex,
+    /// which the caller must see Python accept before relying on it.
+    pub fn checks_python_syntax(&self, id: usize) -> bool {
+        self.transitions
+            .get(id)
+            .is_some_and(|t| matches!(t.fast, Some(Fast::Regex(..))))
+    }
+
+    /// Leaves a transition's test to the caller, always.
+    pub fn leave_to_python(&mut self, id: usize) {
+        if let Some(t) = self.transitions.get_mut(id) {
+            t.fast = None;
+        }
+    }
+
+    /// Adds a rule by its parts, as Werkzeug's `StateMachineMatcher.add`;
+    /// returns its id (rules are numbered from 0 in the order added).
+    pub fn add(&mut self, parts: &[PartSpec]) -> usize {
         let mut state = 0;
         for part in parts {
             state = match part {
-                Part::Static(text) => match self.states[state].statics.get(&text) {
-                    Some(s) => s,
-                    None => {
-                        let s = self.new_state();
-                        self.states[state].statics.insert(text, s);
-                        s
-                    }
-                },
-                Part::Dynamic(dp) => {
-                    let existing = self.states[state]
-                        .dynamic
-                        .iter()
-                        .map(|&t| &self.transitions[t])
-                        .find(|t| t.part == dp)
-                        .map(|t| t.to);
-                    match existing {
-                        Some(s) => s,
-                        None => {
-                            let to = self.new_state();
-                            let builtin = match &dp.pieces[..] {
-                                [Piece::Conv(spec)] => Builtin::recognise(&spec.regex),
-                                _ => None,
-                            };
-                            let test = match builtin.map(Test::Builtin) {
-                                Some(t) => t,
-                                None => match compile_part(&dp) {
-                                    Some((re, groups)) => Test::Regex(re, groups),
-                                    None => Test::External,
-                                },
-                            };
-                            let id = self.transitions.len();
-                            if matches!(test, Test::External) {
-                                external.push(id);
-                            }
-                            self.transitions.push(Transition { part: dp, test, to });
-                            self.states[state].dynamic.push(id);
-                            to
-                        }
-                    }
-                }
+                PartSpec::Static(text) => self.static_child(state, text),
+                PartSpec::Dynamic(spec) => self.dynamic_child(state, spec),
             };
         }
-        let id = self.rules.len();
-        self.rules.push(info);
-        self.states[state].rules.push(id);
-        (id, external)
+        let id = self.rules;
+        self.rules += 1;
+        if let Some(st) = self.states.get_mut(state) {
+            st.rules.push(id);
+        }
+        id
     }
 
     fn new_state(&mut self) -> usize {
@@ -453,126 +551,298 @@ impl Matcher {
         self.states.len() - 1
     }
 
-    /// Orders every state's dynamic transitions by weight; ties keep the order
-    /// in which they were created.
+    fn static_child(&mut self, state: usize, text: &str) -> usize {
+        if let Some(s) = self.states.get(state).and_then(|st| st.statics.get(text)) {
+            return s;
+        }
+        let s = self.new_state();
+        if let Some(st) = self.states.get_mut(state) {
+            st.statics.insert(text.to_owned(), s);
+        }
+        s
+    }
+
+    fn dynamic_child(&mut self, state: usize, spec: &DynamicSpec) -> usize {
+        let existing = self.states.get(state).and_then(|st| {
+            st.dynamic
+                .iter()
+                .filter_map(|&t| self.transitions.get(t))
+                .find(|t| t.spec == *spec)
+                .map(|t| t.to)
+        });
+        if let Some(s) = existing {
+            return s;
+        }
+        let to = self.new_state();
+        let (fast, ascii_only) = match fast_test(spec) {
+            Some((f, a)) => (Some(f), a),
+            None => (None, false),
+        };
+        let id = self.transitions.len();
+        self.transitions.push(Transition {
+            spec: spec.clone(),
+            fast,
+            ascii_only,
+            to,
+        });
+        if let Some(st) = self.states.get_mut(state) {
+            st.dynamic.push(id);
+        }
+        to
+    }
+
+    /// Orders every state's dynamic transitions by weight; ties keep the
+    /// order in which they were added (Python's sort is stable).
     pub fn sort(&mut self) {
         let transitions = &self.transitions;
+        let rank = |t: &usize| transitions.get(*t).map_or(u32::MAX, |t| t.spec.rank);
         for st in &mut self.states {
-            st.dynamic.sort_by(|&a, &b| {
-                transitions[a]
-                    .part
-                    .weight
-                    .order(&transitions[b].part.weight)
-            });
+            st.dynamic.sort_by_key(rank);
         }
     }
 
-    /// Matches `path` (with its leading slash, or empty) on `domain` (the
-    /// subdomain, or the host under host matching).
-    pub fn match_path<'p, E>(
+    /// Matches `path` (`"/" + path_info.lstrip("/")`, or empty) on `domain`
+    /// (the subdomain, or the host under host matching).
+    pub fn match_path<'p, H: Hooks>(
         &self,
         domain: &'p str,
         path: &'p str,
-        method: &str,
-        websocket: bool,
-        ext: &mut ExternalTest<'_, E>,
-    ) -> Result<Match<'p>, E> {
-        let mut have_match_for = Vec::new();
+        hooks: &mut H,
+    ) -> Result<Match<'p>, H::Error> {
         let mut websocket_mismatch = false;
         let mut values = Values::new();
-        let mut walk = Walk {
-            m: self,
-            input: Input { domain, path },
-            method,
-            websocket,
-            have_match_for: &mut have_match_for,
-            websocket_mismatch: &mut websocket_mismatch,
-            ext,
-            stop: None,
-        };
-        let first = walk.walk(0, Cursor::Domain, &mut values);
-        let stop = walk.stop.take();
-        let outcome = match (stop, first) {
-            (Some(Stop::External(e)), _) => return Err(e),
-            (Some(Stop::SlashRequired), _) => Outcome::Redirect(format!("{path}/")),
-            (None, Some(rule)) => Outcome::Rule(rule, values),
-            (None, None) if self.merge_slashes => {
+        let first = self.walk_once(domain, path, hooks, &mut websocket_mismatch, &mut values);
+        let outcome = match first {
+            Err(Stop::Failed(e)) => return Err(e),
+            Err(Stop::SlashRequired) => Outcome::Redirect(format!("{path}/")),
+            Ok(Some(rule)) => Outcome::Rule(rule, values),
+            Ok(None) => {
                 let merged = merge_slash_runs(path);
-                let (stop, second) = {
+                // Merging changes nothing: the same walk would fail again.
+                if merged.len() == path.len() || !hooks.merge_slashes()? {
+                    Outcome::NoMatch
+                } else {
                     let mut scratch = Values::new();
-                    let mut walk = Walk {
-                        m: self,
-                        input: Input {
-                            domain,
-                            path: &merged,
-                        },
-                        method,
-                        websocket,
-                        have_match_for: &mut have_match_for,
-                        websocket_mismatch: &mut websocket_mismatch,
-                        ext,
-                        stop: None,
-                    };
-                    let second = walk.walk(0, Cursor::Domain, &mut scratch);
-                    (walk.stop.take(), second)
-                };
-                match (stop, second) {
-                    (Some(Stop::External(e)), _) => return Err(e),
-                    (Some(Stop::SlashRequired), _) => Outcome::Redirect(format!("{merged}/")),
-                    (None, Some(rule)) if self.rules[rule].merge_slashes => {
-                        Outcome::Redirect(merged)
+                    match self.walk_once(
+                        domain,
+                        &merged,
+                        hooks,
+                        &mut websocket_mismatch,
+                        &mut scratch,
+                    ) {
+                        Err(Stop::Failed(e)) => return Err(e),
+                        Err(Stop::SlashRequired) => Outcome::Redirect(format!("{merged}/")),
+                        Ok(Some(rule)) if !hooks.refuses_merged_slashes(rule)? => {
+                            Outcome::Redirect(merged.clone())
+                        }
+                        Ok(_) => Outcome::NoMatch,
                     }
-                    (None, _) => Outcome::NoMatch,
                 }
             }
-            (None, None) => Outcome::NoMatch,
         };
         Ok(Match {
             outcome,
-            have_match_for,
             websocket_mismatch,
         })
     }
+
+    fn walk_once<'q, H: Hooks>(
+        &self,
+        domain: &'q str,
+        path: &'q str,
+        hooks: &mut H,
+        websocket_mismatch: &mut bool,
+        values: &mut Values<'q>,
+    ) -> Step<usize, H::Error> {
+        let mut walk = Walk {
+            m: self,
+            input: Input { domain, path },
+            hooks,
+            websocket_mismatch: *websocket_mismatch,
+        };
+        let found = walk.walk(0, Cursor::Domain, values);
+        *websocket_mismatch = walk.websocket_mismatch;
+        found
+    }
+}
+
+/// `re.sub("/{2,}", "/", path)`.
+pub fn merge_slash_runs(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut prev_slash = false;
+    for c in path.chars() {
+        if c == '/' && prev_slash {
+            continue;
+        }
+        prev_slash = c == '/';
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
-mod tests_support {
+pub(crate) mod tests_support {
     use super::*;
-    use crate::routing::converter::ConverterSpec;
-    use crate::routing::part::split_parts;
-    use crate::routing::rule::{parse_rule, Token};
+    use std::collections::HashMap;
 
-    pub fn spec_for(conv: Option<&str>) -> ConverterSpec {
-        match conv {
-            Some("int") => ConverterSpec::new(r"\d+", 50.0, true),
-            Some("path") => ConverterSpec::new("[^/].*?", 200.0, false),
-            _ => ConverterSpec::new("[^/]{1,}", 100.0, true),
+    /// A rule for tests: its parts and what Werkzeug would read of it.
+    pub struct TestRule {
+        pub methods: Option<Vec<&'static str>>,
+        pub websocket: bool,
+        pub strict_slashes: bool,
+        pub merge_slashes: bool,
+    }
+
+    impl Default for TestRule {
+        fn default() -> Self {
+            TestRule {
+                methods: None,
+                websocket: false,
+                strict_slashes: true,
+                merge_slashes: true,
+            }
         }
     }
 
-    pub fn add(m: &mut Matcher, rule: &str, methods: Option<&[&str]>, strict: bool) -> usize {
-        let mut parts = vec![Part::Static(String::new())];
-        let tokens = parse_rule(rule, true).unwrap();
-        let specs: Vec<ConverterSpec> = tokens
-            .iter()
-            .filter_map(|t| match t {
-                Token::Var(v) => Some(spec_for(v.converter.as_deref())),
-                _ => None,
-            })
-            .collect();
-        parts.extend(split_parts(&tokens, &specs));
-        let info = RuleInfo {
-            methods: methods.map(|ms| ms.iter().map(|s| s.to_string()).collect()),
-            websocket: false,
-            strict_slashes: strict,
-            merge_slashes: true,
-        };
-        m.add(parts, info).0
+    /// Werkzeug's parts for a rule written in a small subset of its syntax
+    /// (`<name>`, `<int:name>`, `<path:name>`, a trailing slash), with
+    /// weights ranked as Werkzeug orders them for these converters.
+    pub fn parts_of(rule: &str) -> Vec<PartSpec> {
+        // The domain's part, then the empty one before the first slash.
+        let mut parts = vec![
+            PartSpec::Static(String::new()),
+            PartSpec::Static(String::new()),
+        ];
+        let mut segments: Vec<&str> = rule.trim_start_matches('/').split('/').collect();
+        let mut i = 0;
+        while i < segments.len() {
+            let seg = segments[i];
+            if let Some(name) = seg.strip_prefix("<path:") {
+                let _ = name;
+                let rest = segments.split_off(i + 1);
+                let suffixed = rest.last() == Some(&"");
+                let mut content = String::from("(?P<__werkzeug_0>[^/].*?)");
+                let body: Vec<&str> = if suffixed {
+                    rest[..rest.len() - 1].to_vec()
+                } else {
+                    rest.clone()
+                };
+                for s in body {
+                    content.push('/');
+                    content.push_str(s);
+                }
+                if suffixed {
+                    content.push_str("(?<!/)(/?)");
+                }
+                content.push_str(r"\Z");
+                parts.push(PartSpec::Dynamic(DynamicSpec {
+                    content,
+                    final_: true,
+                    suffixed,
+                    rank: 3,
+                }));
+                if suffixed {
+                    parts.push(PartSpec::Static(String::new()));
+                }
+                return parts;
+            }
+            let part = if let Some(inner) = seg.strip_prefix('<').and_then(|s| s.strip_suffix('>'))
+            {
+                let (regex, rank) = match inner.split_once(':') {
+                    Some(("int", _)) => (r"\d+", 1),
+                    _ => ("[^/]+", 2),
+                };
+                PartSpec::Dynamic(DynamicSpec {
+                    content: format!(r"(?P<__werkzeug_0>{regex})\Z"),
+                    final_: false,
+                    suffixed: false,
+                    rank,
+                })
+            } else if seg.contains('<') {
+                // `v<int:a>.<b>`: two converters with text around them.
+                PartSpec::Dynamic(DynamicSpec {
+                    content: r"v(?P<__werkzeug_0>\d+)\.(?P<__werkzeug_1>[^/]+)\Z".to_owned(),
+                    final_: false,
+                    suffixed: false,
+                    rank: 0,
+                })
+            } else {
+                PartSpec::Static(seg.to_owned())
+            };
+            parts.push(part);
+            i += 1;
+        }
+        parts
     }
 
-    pub fn run<'p>(m: &Matcher, path: &'p str, method: &str) -> Match<'p> {
-        let mut ext = |_: usize, _: &str| -> Result<Option<Vec<String>>, ()> { Ok(None) };
-        m.match_path("", path, method, false, &mut ext).unwrap()
+    #[derive(Default)]
+    pub struct TestHooks {
+        pub rules: Vec<TestRule>,
+        pub method: &'static str,
+        pub websocket: bool,
+        pub merge: bool,
+        pub noted: Vec<&'static str>,
+        /// Python's answers for external transitions, by target.
+        pub python: HashMap<String, ExternalMatch>,
+    }
+
+    impl Hooks for TestHooks {
+        type Error = ();
+        fn allows_method(&mut self, rule: usize) -> Result<bool, ()> {
+            let r = self.rules.get(rule).ok_or(())?;
+            Ok(r.methods.as_ref().is_none_or(|m| m.contains(&self.method)))
+        }
+        fn note_methods(&mut self, rule: usize) -> Result<(), ()> {
+            let r = self.rules.get(rule).ok_or(())?;
+            for m in r.methods.iter().flatten() {
+                if !self.noted.contains(m) {
+                    self.noted.push(m);
+                }
+            }
+            Ok(())
+        }
+        fn websocket_agrees(&mut self, rule: usize) -> Result<bool, ()> {
+            Ok(self.rules.get(rule).ok_or(())?.websocket == self.websocket)
+        }
+        fn strict_slashes(&mut self, rule: usize) -> Result<bool, ()> {
+            Ok(self.rules.get(rule).ok_or(())?.strict_slashes)
+        }
+        fn refuses_merged_slashes(&mut self, rule: usize) -> Result<bool, ()> {
+            Ok(!self.rules.get(rule).ok_or(())?.merge_slashes)
+        }
+        fn merge_slashes(&mut self) -> Result<bool, ()> {
+            Ok(self.merge)
+        }
+        fn external(&mut self, _: usize, target: &str) -> Result<Option<ExternalMatch>, ()> {
+            Ok(self.python.get(target).cloned())
+        }
+    }
+
+    pub fn table(rules: &[(&str, TestRule)]) -> (Matcher, TestHooks) {
+        let mut m = Matcher::new();
+        let mut hooks = TestHooks {
+            method: "GET",
+            merge: true,
+            ..TestHooks::default()
+        };
+        for (rule, info) in rules {
+            m.add(&parts_of(rule));
+            hooks.rules.push(TestRule {
+                methods: info.methods.clone(),
+                ..*info
+            });
+        }
+        m.sort();
+        (m, hooks)
+    }
+
+    pub fn run<'p>(m: &Matcher, hooks: &mut TestHooks, path: &'p str) -> Outcome<'p> {
+        m.match_path("", path, hooks)
+            .map_or(Outcome::NoMatch, |r| r.outcome)
+    }
+
+    pub fn rule(id: usize, values: &[&'static str]) -> Outcome<'static> {
+        Outcome::Rule(id, values.iter().map(|v| Some(Cow::Borrowed(*v))).collect())
     }
 }
 
@@ -581,126 +851,149 @@ mod tests {
     use super::tests_support::*;
     use super::*;
 
+    fn plain() -> TestRule {
+        TestRule::default()
+    }
+
     #[test]
     fn static_before_dynamic_with_backtracking() {
-        let mut m = Matcher::default();
-        let ab = add(&mut m, "/a/b", None, true);
-        let xc = add(&mut m, "/<x>/c", None, true);
-        m.sort();
-        assert_eq!(
-            run(&m, "/a/b", "GET").outcome,
-            Outcome::Rule(ab, Values::new())
-        );
-        assert_eq!(
-            run(&m, "/a/c", "GET").outcome,
-            Outcome::Rule(xc, Values::from_vec(vec![Cow::Borrowed("a")]))
-        );
+        let (m, mut h) = table(&[("/a/b", plain()), ("/<x>/c", plain())]);
+        assert_eq!(run(&m, &mut h, "/a/b"), rule(0, &[]));
+        assert_eq!(run(&m, &mut h, "/a/c"), rule(1, &["a"]));
     }
 
     #[test]
     fn lighter_converters_first() {
-        let mut m = Matcher::default();
-        let s = add(&mut m, "/<s>", None, true);
-        let i = add(&mut m, "/<int:i>", None, true);
-        m.sort();
-        assert_eq!(
-            run(&m, "/42", "GET").outcome,
-            Outcome::Rule(i, Values::from_vec(vec![Cow::Borrowed("42")]))
-        );
-        assert_eq!(
-            run(&m, "/x", "GET").outcome,
-            Outcome::Rule(s, Values::from_vec(vec![Cow::Borrowed("x")]))
-        );
+        let (m, mut h) = table(&[("/<s>", plain()), ("/<int:i>", plain())]);
+        assert_eq!(run(&m, &mut h, "/42"), rule(1, &["42"]));
+        assert_eq!(run(&m, &mut h, "/x"), rule(0, &["x"]));
     }
 
     #[test]
     fn method_not_allowed_is_a_last_resort() {
-        let mut m = Matcher::default();
-        add(&mut m, "/a", Some(&["POST"]), true);
-        let x = add(&mut m, "/<x>", Some(&["GET", "HEAD"]), true);
-        m.sort();
-        assert_eq!(
-            run(&m, "/a", "GET").outcome,
-            Outcome::Rule(x, Values::from_vec(vec![Cow::Borrowed("a")]))
-        );
-        let r = run(&m, "/a", "PUT");
-        assert_eq!(r.outcome, Outcome::NoMatch);
-        let mut methods = r.have_match_for.clone();
-        methods.sort();
-        assert_eq!(methods, vec!["GET", "HEAD", "POST"]);
+        let post = TestRule {
+            methods: Some(vec!["POST"]),
+            ..plain()
+        };
+        let get = TestRule {
+            methods: Some(vec!["GET", "HEAD"]),
+            ..plain()
+        };
+        let (m, mut h) = table(&[("/a", post), ("/<x>", get)]);
+        assert_eq!(run(&m, &mut h, "/a"), rule(1, &["a"]));
+        h.method = "PUT";
+        assert_eq!(run(&m, &mut h, "/a"), Outcome::NoMatch);
+        let mut noted = h.noted.clone();
+        noted.sort_unstable();
+        assert_eq!(noted, vec!["GET", "HEAD", "POST"]);
+    }
+
+    #[test]
+    fn the_hooks_answer_at_match_time() {
+        let (m, mut h) = table(&[("/a", plain())]);
+        assert_eq!(run(&m, &mut h, "/a"), rule(0, &[]));
+        if let Some(r) = h.rules.get_mut(0) {
+            r.methods = Some(vec!["POST"]);
+        }
+        assert_eq!(run(&m, &mut h, "/a"), Outcome::NoMatch);
+        assert_eq!(h.noted, vec!["POST"]);
     }
 
     #[test]
     fn slash_redirect_stops_the_search() {
-        let mut m = Matcher::default();
-        add(&mut m, "/foo/", None, true);
-        add(&mut m, "/<x>", None, true);
-        m.sort();
-        assert_eq!(
-            run(&m, "/foo", "GET").outcome,
-            Outcome::Redirect("/foo/".into())
-        );
+        let (m, mut h) = table(&[("/foo/", plain()), ("/<x>", plain())]);
+        assert_eq!(run(&m, &mut h, "/foo"), Outcome::Redirect("/foo/".into()));
     }
 
     #[test]
     fn merged_slashes_redirect() {
-        let mut m = Matcher::default();
-        add(&mut m, "/a/b", None, true);
-        m.sort();
-        assert_eq!(
-            run(&m, "/a//b", "GET").outcome,
-            Outcome::Redirect("/a/b".into())
-        );
-        assert_eq!(run(&m, "/a//c", "GET").outcome, Outcome::NoMatch);
+        let (m, mut h) = table(&[("/a/b", plain())]);
+        assert_eq!(run(&m, &mut h, "/a//b"), Outcome::Redirect("/a/b".into()));
+        assert_eq!(run(&m, &mut h, "/a//c"), Outcome::NoMatch);
+        h.merge = false;
+        assert_eq!(run(&m, &mut h, "/a//b"), Outcome::NoMatch);
     }
 
     #[test]
     fn path_converter_with_trailing_slash() {
-        let mut m = Matcher::default();
-        let r = add(&mut m, "/f/<path:p>/", None, true);
-        m.sort();
+        let (m, mut h) = table(&[("/f/<path:p>/", plain())]);
+        assert_eq!(run(&m, &mut h, "/f/a/b/"), rule(0, &["a/b"]));
         assert_eq!(
-            run(&m, "/f/a/b/", "GET").outcome,
-            Outcome::Rule(r, Values::from_vec(vec![Cow::Borrowed("a/b")]))
-        );
-        assert_eq!(
-            run(&m, "/f/a/b", "GET").outcome,
+            run(&m, &mut h, "/f/a/b"),
             Outcome::Redirect("/f/a/b/".into())
         );
-        assert_eq!(
-            run(&m, "/f/a//", "GET").outcome,
-            Outcome::Redirect("/f/a/".into())
-        );
+        assert_eq!(run(&m, &mut h, "/f/a//"), Outcome::Redirect("/f/a/".into()));
     }
 
     #[test]
     fn non_strict_rule_matches_with_a_slash() {
-        let mut m = Matcher::default();
-        let r = add(&mut m, "/a", None, false);
-        let s = add(&mut m, "/b/", None, false);
-        m.sort();
-        assert_eq!(
-            run(&m, "/a/", "GET").outcome,
-            Outcome::Rule(r, Values::new())
-        );
-        assert_eq!(
-            run(&m, "/b", "GET").outcome,
-            Outcome::Rule(s, Values::new())
-        );
+        let loose = || TestRule {
+            strict_slashes: false,
+            ..plain()
+        };
+        let (m, mut h) = table(&[("/a", loose()), ("/b/", loose())]);
+        assert_eq!(run(&m, &mut h, "/a/"), rule(0, &[]));
+        assert_eq!(run(&m, &mut h, "/b"), rule(1, &[]));
     }
 
     #[test]
     fn mixed_segment_uses_a_regex() {
-        let mut m = Matcher::default();
-        let r = add(&mut m, "/v<int:a>.<b>", None, true);
-        m.sort();
-        assert_eq!(
-            run(&m, "/v1.x.y", "GET").outcome,
-            Outcome::Rule(
-                r,
-                Values::from_vec(vec![Cow::Borrowed("1"), Cow::Borrowed("x.y")])
-            )
+        let (m, mut h) = table(&[("/v<int:a>.<b>", plain())]);
+        assert_eq!(run(&m, &mut h, "/v1.x.y"), rule(0, &["1", "x.y"]));
+        assert_eq!(run(&m, &mut h, "/vx.y"), Outcome::NoMatch);
+    }
+
+    #[test]
+    fn unicode_digits_ask_python() {
+        let (m, mut h) = table(&[("/n/<int:v>", plain()), ("/n/<s>", plain())]);
+        // Python's tables say this is no digit: the string rule answers.
+        assert_eq!(run(&m, &mut h, "/n/\u{1E4F1}"), rule(1, &["\u{1E4F1}"]));
+        h.python.insert(
+            "\u{664}".into(),
+            ExternalMatch {
+                values: vec![Some("\u{664}".into())],
+                slash: false,
+            },
         );
-        assert_eq!(run(&m, "/vx.y", "GET").outcome, Outcome::NoMatch);
+        assert_eq!(run(&m, &mut h, "/n/\u{664}"), rule(0, &["\u{664}"]));
+    }
+
+    #[test]
+    fn external_parts_take_python_values_and_slash() {
+        let mut m = Matcher::new();
+        let spec = DynamicSpec {
+            content: r"(?P<__werkzeug_0>(?=a)[^/].*?)(?<!/)(/?)\Z".into(),
+            final_: true,
+            suffixed: true,
+            rank: 0,
+        };
+        m.add(&[
+            PartSpec::Static(String::new()),
+            PartSpec::Static(String::new()),
+            PartSpec::Dynamic(spec),
+            PartSpec::Static(String::new()),
+        ]);
+        m.sort();
+        assert!(m.is_external(0));
+        let mut h = TestHooks {
+            rules: vec![plain()],
+            method: "GET",
+            ..TestHooks::default()
+        };
+        h.python.insert(
+            "ab/".into(),
+            ExternalMatch {
+                values: vec![Some("ab".into())],
+                slash: true,
+            },
+        );
+        assert_eq!(run(&m, &mut h, "/ab/"), rule(0, &["ab"]));
+        assert_eq!(run(&m, &mut h, "/zz/"), Outcome::NoMatch);
+    }
+
+    #[test]
+    fn merge_slash_runs_matches_python() {
+        assert_eq!(merge_slash_runs("//a///b/c//"), "/a/b/c/");
+        assert_eq!(merge_slash_runs("é//日"), "é/日");
     }
 }
