@@ -132,8 +132,8 @@ fn literal_alternatives(body: &str) -> Option<Vec<String>> {
 }
 
 fn unsign(s: &str, signed: bool) -> &str {
-    match s.as_bytes().first() {
-        Some(b'-') if signed => &s[1..],
+    match s.strip_prefix('-') {
+        Some(rest) if signed => rest,
         _ => s,
     }
 }
