@@ -376,8 +376,9 @@ def _reads_plainly(cls: type, names: tuple[str, ...] = _LIVE_ATTRIBUTES) -> bool
 def _build_plan(rule: Rule) -> tuple[t.Any, ...] | None:
     """How Werkzeug's builder for ``rule`` goes, for the native router to
     follow: the domain and path as ``(is_variable, text)`` steps with static
-    text already quoted, the names the builder takes as arguments, and
-    whether the class encodes query strings its own way. None when the rule
+    text already quoted, the names the builder takes as arguments (those it
+    needs first) and how many it needs, and whether the class encodes query
+    strings its own way. None when the rule
     must be asked itself (a class that builds its own way, or a variable
     whose default Werkzeug wrote into the builder)."""
     cls = type(rule)
@@ -406,7 +407,7 @@ def _build_plan(rule: Rule) -> tuple[t.Any, ...] | None:
             return None
         steps.append((True, data))
     python_query = cls._encode_query_vars is not Rule._encode_query_vars
-    return domain, path, [*required, *optional], python_query
+    return domain, path, [*required, *optional], len(required), python_query
 
 
 def _builder_arguments(rule: Rule) -> tuple[list[str], list[str]] | None:

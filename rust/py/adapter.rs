@@ -18,7 +18,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PySet, PyString, PyTuple};
 
-use crate::py::convert::{call_to_python, call_to_url, encode_query_item};
+use crate::py::convert::{call_to_python, call_to_url, encode_query_item, ToUrl};
 use crate::py::live::{Attr, LiveRule, NamedConverter, Seen};
 use crate::py::router::{MapAttr, Op, Plan, Router, Routes, View};
 use crate::py::text::utf8;
@@ -440,7 +440,11 @@ fn run_ops<'py>(
     compiled: Option<&[NamedConverter]>,
     given: &Given<'_, 'py>,
 ) -> PyResult<bool> {
-    for op in ops {
+    // One value alone is the part itself; several are joined as strs,
+    // after every one of them is made.
+    let joined = ops.len() > 1;
+    let mut not_str = None;
+    for (i, op) in ops.iter().enumerate() {
         match op {
             Op::Text(t) => out.push_str(t),
             Op::Var { name, text, conv } => {
@@ -449,19 +453,28 @@ fn run_ops<'py>(
                 })?;
                 let own = compiled.zip(*conv).and_then(|(convs, i)| convs.get(i));
                 let done = match own {
-                    Some((_, conv)) => conv.to_url(out, value)?,
+                    Some((_, conv)) => conv.to_url(out, value, joined)?,
                     None => {
                         let convs = live.get(py, Attr::Converters)?;
-                        call_to_url(out, &convs.get_item(name.bind(py))?, value)?
+                        call_to_url(out, &convs.get_item(name.bind(py))?, value, joined)?
                     }
                 };
-                if !done {
-                    return Ok(false);
+                match done {
+                    ToUrl::Done => {}
+                    ToUrl::Refused => return Ok(false),
+                    ToUrl::NotStr(kind) => {
+                        not_str.get_or_insert(format!(
+                            "sequence item {i}: expected str instance, {kind} found"
+                        ));
+                    }
                 }
             }
         }
     }
-    Ok(true)
+    match not_str {
+        Some(message) => Err(PyTypeError::new_err(message)),
+        None => Ok(true),
+    }
 }
 
 /// Werkzeug's `Rule.build` of a rule whose builder flaskrs follows:
@@ -475,6 +488,13 @@ fn build_plan<'py>(
 ) -> PyResult<Option<(String, String)>> {
     if given.texts.iter().any(Option::is_none) {
         return Err(keywords_must_be_strings());
+    }
+    for name in plan.consumed.iter().take(plan.required) {
+        if given.position(name).is_none() {
+            return Err(PyTypeError::new_err(format!(
+                "missing required argument: '{name}'"
+            )));
+        }
     }
     let mut query = String::new();
     if append_unknown {
@@ -599,7 +619,19 @@ fn fill_placeholders(
                 out.push_str(rest.get(..open).unwrap_or_default());
                 let key = after.get(..close).unwrap_or_default();
                 let value = values.as_any().get_item(key)?;
-                call_to_url(&mut out, &convs.get_item(key)?, &value)?;
+                let text = convs
+                    .get_item(key)?
+                    .call_method1(intern!(py, "to_url"), (value,))?;
+                // `re.sub` takes only a str from the replacement function.
+                match text.downcast::<PyString>() {
+                    Ok(t) => out.push_str(utf8(t)?),
+                    Err(_) => {
+                        return Err(PyTypeError::new_err(format!(
+                            "expected str instance, {} found",
+                            text.get_type().name()?
+                        )))
+                    }
+                }
                 rest = after.get(close + 1..).unwrap_or_default();
             }
             Some(_) => {

@@ -148,20 +148,26 @@ impl Converter {
         call_to_python(self.obj.bind(py), &PyString::new(py, text))
     }
 
-    /// Appends the URL form of `value` to `out`; false when the converter
-    /// rejects it (ValidationError).
-    pub fn to_url(&self, out: &mut String, value: &Bound<'_, PyAny>) -> PyResult<bool> {
+    /// Appends the URL form of `value` to `out`. `joined`: the value is one
+    /// of several Werkzeug's builder joins into a string, which takes only
+    /// str; else it stands alone and is formatted as an f-string would.
+    pub fn to_url(
+        &self,
+        out: &mut String,
+        value: &Bound<'_, PyAny>,
+        joined: bool,
+    ) -> PyResult<ToUrl> {
         let py = value.py();
         match self.kind {
             Kind::Text => {
                 if let Ok(s) = value.downcast_exact::<PyString>() {
                     quote_into(out, utf8(s)?.as_bytes(), PATH_SAFE, false);
-                    return Ok(true);
+                    return Ok(ToUrl::Done);
                 }
                 if value.is_exact_instance_of::<PyInt>() {
                     if let Ok(n) = value.extract::<i64>() {
                         out.push_str(itoa::Buffer::new().format(n));
-                        return Ok(true);
+                        return Ok(ToUrl::Done);
                     }
                 }
             }
@@ -174,14 +180,25 @@ impl Converter {
                             out.push('0');
                         }
                         out.push_str(digits);
-                        return Ok(true);
+                        return Ok(ToUrl::Done);
                     }
                 }
             }
             _ => {}
         }
-        call_to_url(out, self.obj.bind(py), value)
+        call_to_url(out, self.obj.bind(py), value, joined)
     }
+}
+
+/// What `to_url` did.
+pub enum ToUrl {
+    Done,
+    /// The converter raised ValidationError.
+    Refused,
+    /// It gave something other than a str, of this type, where the builder
+    /// joins strs: Werkzeug's builder raises TypeError once every part of
+    /// the string is made.
+    NotStr(String),
 }
 
 /// `converter.to_python(value)`, or None for a ValidationError.
@@ -197,28 +214,28 @@ pub fn call_to_python<'py>(
     }
 }
 
-/// Appends `converter.to_url(value)` as an f-string would format it;
-/// false for a ValidationError.
+/// Appends `converter.to_url(value)`, as `Converter::to_url` says.
 pub fn call_to_url(
     out: &mut String,
     converter: &Bound<'_, PyAny>,
     value: &Bound<'_, PyAny>,
-) -> PyResult<bool> {
+    joined: bool,
+) -> PyResult<ToUrl> {
     let py = converter.py();
-    match converter.call_method1(pyo3::intern!(py, "to_url"), (value,)) {
-        Ok(v) => {
-            match v.downcast::<PyString>() {
-                Ok(s) => out.push_str(utf8(s)?),
-                Err(_) => out.push_str(utf8(
-                    &v.call_method1("__format__", ("",))?
-                        .downcast_into::<PyString>()?,
-                )?),
-            }
-            Ok(true)
-        }
-        Err(e) if e.is_instance(py, validation_error(py)?) => Ok(false),
-        Err(e) => Err(e),
+    let v = match converter.call_method1(pyo3::intern!(py, "to_url"), (value,)) {
+        Ok(v) => v,
+        Err(e) if e.is_instance(py, validation_error(py)?) => return Ok(ToUrl::Refused),
+        Err(e) => return Err(e),
+    };
+    match v.downcast::<PyString>() {
+        Ok(s) => out.push_str(utf8(s)?),
+        Err(_) if joined => return Ok(ToUrl::NotStr(v.get_type().name()?.to_string())),
+        Err(_) => out.push_str(utf8(
+            &v.call_method1(pyo3::intern!(py, "__format__"), ("",))?
+                .downcast_into::<PyString>()?,
+        )?),
     }
+    Ok(ToUrl::Done)
 }
 
 /// Appends `key=value` pairs for one query variable, expanding lists, tuples

@@ -34,6 +34,9 @@ pub struct Plan {
     pub path: Vec<Op>,
     /// The names the builder takes as arguments; the rest go to the query.
     pub consumed: Vec<String>,
+    /// The first `required` of them have no default: a build without one
+    /// fails as the call to the builder would.
+    pub required: usize,
     /// The rule's class encodes query strings its own way.
     pub python_query: bool,
 }
@@ -124,6 +127,13 @@ fn ops(list: &Bound<'_, PyAny>, live: &LiveRule) -> PyResult<Vec<Op>> {
     for item in list.try_iter()? {
         let (is_var, text): (bool, Bound<'_, PyString>) = item?.extract()?;
         let owned = text.to_cow()?.into_owned();
+        if !is_var {
+            // Neighbouring literals are one part of the joined string.
+            if let Some(Op::Text(prev)) = out.last_mut() {
+                prev.push_str(&owned);
+                continue;
+            }
+        }
         out.push(if is_var {
             let conv = live
                 .convs
@@ -145,16 +155,18 @@ fn plan(value: &Bound<'_, PyAny>, live: &LiveRule) -> PyResult<Option<Plan>> {
     if value.is_none() {
         return Ok(None);
     }
-    let (domain, path, consumed, python_query): (
+    let (domain, path, consumed, required, python_query): (
         Bound<'_, PyAny>,
         Bound<'_, PyAny>,
         Vec<String>,
+        usize,
         bool,
     ) = value.extract()?;
     Ok(Some(Plan {
         domain: ops(&domain, live)?,
         path: ops(&path, live)?,
         consumed,
+        required,
         python_query,
     }))
 }
