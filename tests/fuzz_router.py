@@ -1124,12 +1124,13 @@ def run(
     *,
     keep: int = 5,
     apps: bool = True,
-    out: t.TextIO = sys.stdout,
+    out: t.TextIO | None = None,
     progress: float = 10.0,
 ) -> Summary:
     """Generate and check ``inputs`` calls from ``seed``; print progress
     every ``progress`` seconds and the first ``keep`` failures of distinct
     kinds as reproducers."""
+    out = out or sys.stdout
     rng = random.Random(seed)
     summary = Summary()
     start = last = time.perf_counter()
