@@ -7,7 +7,7 @@ Shared by ``fuzz_router.py`` (which generates the descriptions) and
 ``test_routing_hostile.py``. Everything here is plain data with an
 ``eval``-able ``repr``, so a failure prints as a reproducer::
 
-    import sys; sys.path.insert(0, "tests")
+    import sys; sys.path.insert(0, "tests")  # from the repository root
     from routing_oracle import *
     print(replay(Table(...), [], Match("/n/1")))
 
@@ -18,6 +18,8 @@ An outcome is a tuple whose first item says what happened:
 - ``("redirect", url, code)``; ``("http", code, name, valid_methods)``;
 - ``("url", text)`` for a build; ``("builderror", endpoint, method)``;
 - ``("response", status, location, allow, body, exception)`` from an app;
+- ``("adds", answers)``: what each rule add answered ("ok" or the type of
+  what it raised), for a table's construction;
 - ``("error", exception type)``: anything else the call raised;
 - ``("panic", message)``: a Rust panic (``pyo3_runtime.PanicException``,
   a ``BaseException``).
