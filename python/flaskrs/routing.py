@@ -345,11 +345,17 @@ _LIVE_ATTRIBUTES = (
     "endpoint",
     "arguments",
     "_converters",
+    "map",
 )
 
 
 # The map attributes Werkzeug reads while matching and building.
-_LIVE_MAP_ATTRIBUTES = ("host_matching", "redirect_defaults", "_matcher")
+_LIVE_MAP_ATTRIBUTES = (
+    "host_matching",
+    "redirect_defaults",
+    "_matcher",
+    "sort_parameters",
+)
 
 
 _plain_classes: dict[tuple[type, tuple[str, ...]], bool] = {}

@@ -143,8 +143,7 @@ impl<'py> LiveHooks<'_, 'py> {
     }
 
     fn py_allows_method(&self, rule: usize) -> PyResult<bool> {
-        let methods = self.read(rule, Attr::Methods)?;
-        Ok(methods.is_none() || methods.contains(self.method)?)
+        allows(&self.read(rule, Attr::Methods)?, self.method)
     }
 
     fn py_note_methods(&mut self, rule: usize) -> PyResult<()> {
@@ -278,6 +277,17 @@ impl Hooks for LiveHooks<'_, '_> {
     }
 }
 
+/// `methods is None or method in methods`.
+fn allows(methods: &Bound<'_, PyAny>, method: &Bound<'_, PyString>) -> PyResult<bool> {
+    if methods.is_none() {
+        return Ok(true);
+    }
+    match methods.downcast_exact::<PySet>() {
+        Ok(set) => set.contains(method),
+        Err(_) => methods.contains(method),
+    }
+}
+
 /// `bool(rule.<attr>)`.
 fn truthy(py: Python<'_>, live: PyResult<&LiveRule>, attr: Attr) -> PyResult<bool> {
     let live = live?;
@@ -391,8 +401,7 @@ fn suitable<'py>(
     method: Option<&Bound<'py, PyString>>,
 ) -> PyResult<bool> {
     if let Some(m) = method {
-        let methods = live.get(py, Attr::Methods)?;
-        if !methods.is_none() && !methods.contains(m)? {
+        if !allows(&live.get(py, Attr::Methods)?, m)? {
             return Ok(false);
         }
     }
@@ -479,8 +488,11 @@ fn run_ops<'py>(
 
 /// Werkzeug's `Rule.build` of a rule whose builder flaskrs follows:
 /// (domain part, path with query), or None when a converter refused.
+#[allow(clippy::too_many_arguments)]
 fn build_plan<'py>(
     py: Python<'py>,
+    router: &Router,
+    map: &Bound<'py, PyAny>,
     live: &LiveRule,
     plan: &Plan,
     given: &Given<'_, 'py>,
@@ -510,10 +522,14 @@ fn build_plan<'py>(
             .collect();
         if !unknown.is_empty() {
             let rule = live.rule.bind(py);
-            let sort = rule
-                .getattr(intern!(py, "map"))?
-                .getattr(intern!(py, "sort_parameters"))?
-                .is_truthy()?;
+            // `rule.map.sort_parameters`, the rule's map being the one compiled.
+            let sort = if live.seen(py, Attr::Map) == Seen::Compiled {
+                router.map_attr(map, MapAttr::SortParameters)?
+            } else {
+                live.get(py, Attr::Map)?
+                    .getattr(intern!(py, "sort_parameters"))?
+            };
+            let sort = sort.is_truthy()?;
             if plan.python_query || sort {
                 let d = PyDict::new(py);
                 for &i in &unknown {
@@ -549,8 +565,11 @@ fn build_plan<'py>(
 }
 
 /// One rule's attempt at `build`: (domain part, path, websocket) or None.
+#[allow(clippy::too_many_arguments)]
 fn build_one<'py>(
     py: Python<'py>,
+    router: &Router,
+    map: &Bound<'py, PyAny>,
     view: &View,
     given: &Given<'_, 'py>,
     dict: &mut Option<Bound<'py, PyDict>>,
@@ -563,7 +582,7 @@ fn build_one<'py>(
             if !suitable(py, live, given, method)? {
                 return Ok(None);
             }
-            build_plan(py, live, plan, given, append_unknown)?
+            build_plan(py, router, map, live, plan, given, append_unknown)?
         }
         None => {
             // The rule's class has its own idea: ask it, as Werkzeug does.
@@ -987,7 +1006,7 @@ impl AdapterCore {
                 let mut first = None;
                 for view in candidates.iter().filter_map(|&i| router.view(i)) {
                     let Some((d, p, ws)) =
-                        build_one(py, view, &given, &mut dict, m, append_unknown)?
+                        build_one(py, router, &map, view, &given, &mut dict, m, append_unknown)?
                     else {
                         continue;
                     };

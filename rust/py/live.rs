@@ -32,9 +32,10 @@ pub enum Attr {
     Endpoint,
     Arguments,
     Converters,
+    Map,
 }
 
-const ATTRS: [(Attr, &str); 10] = [
+const ATTRS: [(Attr, &str); 11] = [
     (Attr::Methods, "methods"),
     (Attr::Websocket, "websocket"),
     (Attr::StrictSlashes, "strict_slashes"),
@@ -45,6 +46,7 @@ const ATTRS: [(Attr, &str); 10] = [
     (Attr::Endpoint, "endpoint"),
     (Attr::Arguments, "arguments"),
     (Attr::Converters, "_converters"),
+    (Attr::Map, "map"),
 ];
 
 pub struct LiveRule {

@@ -73,9 +73,15 @@ pub enum MapAttr {
     HostMatching,
     RedirectDefaults,
     Matcher,
+    SortParameters,
 }
 
-const MAP_ATTRS: [&str; 3] = ["host_matching", "redirect_defaults", "_matcher"];
+const MAP_ATTRS: [&str; 4] = [
+    "host_matching",
+    "redirect_defaults",
+    "_matcher",
+    "sort_parameters",
+];
 
 /// Where a map keeps its current `Router`: shared by the map and every
 /// adapter bound to it, replaced whole when the rules change.
