@@ -9,5 +9,6 @@ pub mod build;
 pub mod converter;
 pub mod matcher;
 pub mod part;
+pub mod pyregex;
 pub mod rule;
 pub mod text;
