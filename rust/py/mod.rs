@@ -3,6 +3,7 @@
 
 mod adapter;
 mod convert;
+mod regex_probe;
 mod router;
 mod session;
 mod tagged;
@@ -16,6 +17,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<router::Router>()?;
     m.add_class::<adapter::AdapterCore>()?;
+    regex_probe::register(m)?;
     session::register(m)?;
     tagged::register(m)?;
     template::register(m)?;
