@@ -56,7 +56,7 @@ ESCAPES = [
     *[r"\177", r"\x41", r"\x2F", r"\x1c", r"\u00e9", r"\u212a", r"\U0001e4f1"],
 ]
 CATEGORIES = [r"\d", r"\D", r"\w", r"\W", r"\s", r"\S"]
-ASSERTIONS = ["^", r"\A", r"\Z", r"\b"]
+ASSERTIONS = ["^", r"\A", r"\Z", r"\b", "(?m:^)", "(?m:$)"]
 # Syntax the translator must refuse (or Python rejects).
 REFUSED_ATOMS = [
     "$",
@@ -325,6 +325,8 @@ def test_translation_matches_python_re(data: st.DataObject) -> None:
             continue
         expected = _python_groups(compiled, k, text)
         event("compared: match" if expected is not None else "compared: no match")
+        if not text.isascii():
+            event("compared: non-ASCII text")
         assert groups == expected, (converters, texts, text, _translations(converters))
         # The whole part, `re.escape` output and named groups included.
         whole_probe = _core.pyregex_probe([whole], ["", ""], text)
