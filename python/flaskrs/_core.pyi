@@ -14,6 +14,8 @@ __all__ = [
     "SignatureError",
     "__version__",
     "json_body",
+    "pyregex_probe",
+    "pyregex_translate",
     "tagged_dumps",
     "template_call",
     "template_getattr",
@@ -161,3 +163,16 @@ def template_call(
     context: t.Any, obj: t.Any, /, *args: t.Any, **kwargs: t.Any
 ) -> t.Any:
     """``context.call(obj, *args, **kwargs)`` of the app's template context."""
+
+# Python `re` patterns in the regex crate's syntax (for the differential tests).
+
+def pyregex_translate(pattern: str) -> tuple[str, bool, bool] | None:
+    """``(regex_crate_pattern, unicode_exact, end_sensitive)``, or None when
+    the pattern is refused."""
+
+def pyregex_probe(
+    converters: list[str], statics: list[str], text: str
+) -> tuple[bool, bool, list[str] | None] | None:
+    """Matches ``text`` against ``^S0(C0)S1...Sn\\z`` of the translated
+    converters and literal statics: None when a converter is refused,
+    else ``(unicode_exact, end_sensitive, group_texts_or_None)``."""

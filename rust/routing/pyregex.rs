@@ -6,11 +6,11 @@
 //! items, inline flags) and refuses anything it does not know. Every set of
 //! characters (literals, classes, `.`, `\d`, case-insensitive letters) is
 //! computed here and emitted as explicit code point ranges, so the `regex`
-//! crate's Unicode tables, which are not Python's, never decide a match; the
-//! one exception is nothing: even `\b` is emitted as the crate's ASCII
-//! boundary. Where Python's meaning depends on its own Unicode tables (`\d`,
-//! `\w`, `\s`, `\b` and case folding in Unicode mode), the ASCII meaning is
-//! emitted and the result is marked exact on ASCII text only.
+//! crate's Unicode tables, which are not Python's, never decide a match (even
+//! `\b` is emitted as the crate's ASCII boundary). Where Python's meaning
+//! depends on its own Unicode tables (`\d`, `\w`, `\s`, `\b` and case folding
+//! in Unicode mode), the ASCII meaning is emitted and the result is marked
+//! exact on ASCII text only.
 //!
 //! Matching order needs no bridging: the crate's leftmost-first semantics pick
 //! the match a backtracking engine finds first, alternatives and greedy/lazy
@@ -18,9 +18,14 @@
 //! sub-pattern that can match the empty string, is refused (see
 //! `Parser::quantify`).
 
+use std::collections::HashSet;
 use std::fmt::Write;
 
 /// A Python `re` pattern rewritten for the regex crate.
+///
+/// The text must be the whole haystack, as it is the whole string in
+/// Python's `pattern.match(text)`: `^`, `\A` and `\b` look before the start,
+/// and the crate's `captures_at` would show them what lies before an offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Translated {
     /// The pattern in the regex crate's syntax. Every group of the Python pattern
@@ -43,25 +48,27 @@ pub struct Translated {
 /// engines differs in a way not bridged here.
 ///
 /// Accepted: literals and escaped punctuation; `\a \f \n \r \t \v \\`, `\xhh`,
-/// `\uhhhh`, `\Uhhhhhhhh` and octal escapes; `.`; `^`, `\A`, `\Z`, `\b`; classes
+/// `\uhhhh`, `\Uhhhhhhhh` and octal escapes; `.`; `^`, `\A`, `\Z`, `\b`, and `$`
+/// under MULTILINE; classes
 /// (ranges, negation, `\d \w \s \D \W \S` and the escapes above as items);
 /// `\d \w \s \D \W \S` outside classes; `* + ? {m} {m,} {,n} {m,n}` and their
 /// lazy forms; `|`; groups `( )`, `(?: )`, `(?P<name> )`, comments `(?#...)`;
 /// scoped flags `(?imsau-ims: )` (`-x` too, as it changes nothing here).
 ///
-/// Refused: `$` (Python's also matches before a final newline), `\B` (Python's
+/// Refused: `$` outside MULTILINE (Python's also matches before a final
+/// newline), `\B` (Python's
 /// never matches an empty string, the crate's does), backreferences,
 /// lookarounds, conditionals, atomic groups and possessive quantifiers, global
-/// flags, verbose mode, `\N{...}`, surrogate code points, non-ASCII text under
-/// Unicode case folding, repetition of a sub-pattern that can match the empty
-/// string, more than `MAX_WEIGHT` expanded items, and anything Python itself
-/// rejects.
+/// flags, verbose mode, `\N{...}`, surrogate code points, non-ASCII pattern
+/// characters under Unicode case folding, repeating (other than by `?`) a
+/// sub-pattern that can match the empty string, more than `MAX_WEIGHT`
+/// expanded items, and anything Python itself rejects.
 pub fn translate(python_pattern: &str) -> Option<Translated> {
     let mut parser = Parser {
         chars: python_pattern.chars().collect(),
         pos: 0,
         depth: 0,
-        names: Vec::new(),
+        names: HashSet::new(),
         unicode_exact: true,
         end_sensitive: false,
     };
@@ -406,7 +413,7 @@ struct Parser {
     pos: usize,
     depth: usize,
     /// Group names seen, to refuse a repeated one as Python does.
-    names: Vec<String>,
+    names: HashSet<String>,
     unicode_exact: bool,
     end_sensitive: bool,
 }
@@ -703,9 +710,10 @@ impl Parser {
     fn class(&mut self, flags: Flags) -> Option<Node> {
         let negate = self.eat('^');
         // Items made of literal characters, and category items, apart:
-        // case folding applies to the former only.
-        let mut literal_items = CharSet::new(Vec::new());
-        let mut categories = CharSet::new(Vec::new());
+        // case folding applies to the former only. Collected, then sorted
+        // once.
+        let mut literal_items: Vec<(u32, u32)> = Vec::new();
+        let mut categories: Vec<(u32, u32)> = Vec::new();
         let mut first = true;
         loop {
             let c = self.next()?;
@@ -720,7 +728,7 @@ impl Parser {
                     if self.peek() == Some('-') && self.chars.get(self.pos + 1) != Some(&']') {
                         return None;
                     }
-                    categories = categories.union(&set);
+                    categories.extend_from_slice(&set.ranges);
                     continue;
                 }
             };
@@ -736,10 +744,10 @@ impl Parser {
                     return None;
                 }
             }
-            literal_items = literal_items.union(&CharSet::new(vec![(lo, hi)]));
+            literal_items.push((lo, hi));
         }
-        let literal_items = self.items_set(literal_items, flags)?;
-        let set = literal_items.union(&categories);
+        let literal_items = self.items_set(CharSet::new(literal_items), flags)?;
+        let set = literal_items.union(&CharSet::new(categories));
         Some(Node::Set(if negate { set.complement() } else { set }))
     }
 
@@ -813,7 +821,9 @@ impl Parser {
         Some(Some(Node::Group(Box::new(inner))))
     }
 
-    /// A group name up to `>`: an identifier, not seen before.
+    /// A group name up to `>`: an ASCII identifier (Python takes any
+    /// identifier; refusing the others spares us its XID tables), not seen
+    /// before.
     fn group_name(&mut self) -> Option<()> {
         let mut name = String::new();
         loop {
@@ -824,15 +834,11 @@ impl Parser {
         }
         let mut chars = name.chars();
         let head = chars.next()?;
-        if !(head == '_' || head.is_alphabetic()) || !chars.all(|c| c == '_' || c.is_alphanumeric())
-        {
+        let word = |c: char| c == '_' || c.is_ascii_alphanumeric();
+        if head.is_ascii_digit() || !word(head) || !chars.all(word) {
             return None;
         }
-        if self.names.contains(&name) {
-            return None;
-        }
-        self.names.push(name);
-        Some(())
+        self.names.insert(name).then_some(())
     }
 
     /// `(?flags:` or `(?flags-flags:` after `(?` and its first letter `c`;
@@ -1216,6 +1222,8 @@ mod tests {
         refused("(?P<n>a)(?P<n>b)");
         refused("(?P<1>a)");
         refused("(?P<>a)");
+        refused("(?P<é>a)");
+        assert!(full("(?P<_x9>a)", "a"));
         refused("(?P=n)");
         refused("(?P<n>a)(?P=n)");
         assert!(full("(?i:aBc)", "AbC"));
@@ -1279,6 +1287,11 @@ mod tests {
         refused(&deeper);
         refused(&"(".repeat(100_000));
         refused(&"[".repeat(100_000));
+        // One sort per class, not one per item.
+        let wide = format!("[{}]", "a-b".repeat(200_000));
+        assert_eq!(rust(&wide), "[ab]");
+        let names: String = (0..20_000).map(|i| format!("(?P<n{i}>)")).collect();
+        assert!(translate(&names).is_some_and(|t| t.pattern.is_empty()));
     }
 
     #[test]
