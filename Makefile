@@ -50,7 +50,17 @@ wheels: venv  ## the release wheels in dist/: abi3 for CPython 3.9+, and a faste
 	$(VENV)/bin/maturin build --release --out dist -F extension-module,abi3-py39
 	$(VENV)/bin/maturin build --release --out dist -F extension-module,abi3-py310
 
+# `make fuzz FUZZ_INPUTS=...` for a shorter or longer run.
+FUZZ_INPUTS ?= 1000000
+FUZZ_EXAMPLES ?= 20000
+
+fuzz: build  ## the differential fuzzers: 1,000,000 router and cookie inputs each against Werkzeug and Flask, regexes against Python's re
+	$(PY) tests/fuzz_router.py --inputs $(FUZZ_INPUTS)
+	$(PY) tests/fuzz_cookies.py --inputs $(FUZZ_INPUTS)
+	FLASKRS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q \
+		tests/test_pyregex.py tests/test_routing_differential.py
+
 conformance: build  ## Flask 3.1.3's own test suite against flaskrs
 	$(PY) ../shared/conformance/flask-suite --python $(CURDIR)/$(PY) --install-deps
 
-.PHONY: help venv build serve lint test bench wheels conformance
+.PHONY: help venv build serve lint test bench wheels fuzz conformance

@@ -3,6 +3,7 @@ and requests: the same match, redirect, 404, 405 and the same built URLs."""
 
 from __future__ import annotations
 
+import os
 import typing as t
 import uuid
 
@@ -194,8 +195,9 @@ def tables_agree(specs: list[RuleSpec], **options: t.Any) -> tuple[t.Any, t.Any]
     return theirs[1], ours[1]
 
 
+# `make fuzz` raises it (FLASKRS_FUZZ_EXAMPLES) for a long run.
 SETTINGS = settings(
-    max_examples=400,
+    max_examples=int(os.environ.get("FLASKRS_FUZZ_EXAMPLES", "400")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
