@@ -365,8 +365,9 @@ def test_tampered_truncated_and_wrong_key() -> None:
     assert refusal(make(), f"{body}.{other}{sig[1:]}").kind == "signature"
     for end in range(len(cookie)):
         assert refusal(make(), cookie[:end]).kind == "signature"
+    # The timestamp of a cookie that does not verify is not read at all.
     wrong = refusal(make(["another"]), cookie)
-    assert (wrong.kind, wrong.timestamp) == ("signature", NOW)
+    assert (wrong.kind, wrong.timestamp) == ("signature", None)
 
 
 @pytest.mark.parametrize(

@@ -114,7 +114,9 @@ class SessionSigner:
     def unsign_value(
         self, cookie: str | bytes, max_age: int | None, now: int
     ) -> tuple[t.Any, int]: ...
-    def payload_contains(self, cookie: str | bytes, needle: bytes) -> bool: ...
+    def signed_payload_contains(
+        self, cookie: str | bytes, max_age: int | None, now: int, needle: bytes
+    ) -> bool: ...
 
 # Tagged JSON (the session payload).
 

@@ -4,7 +4,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyInt, PyString};
 
 use super::tagged::{scan_json, tagged_json, untag};
 use super::text::utf8;
@@ -105,7 +105,7 @@ impl SessionSigner {
         &self,
         py: Python<'py>,
         cookie: &Bound<'py, PyAny>,
-        max_age: Option<i64>,
+        max_age: Option<Seconds>,
         now: i64,
     ) -> PyResult<(Bound<'py, PyString>, u64)> {
         let (text, timestamp) = self.verified_text(py, cookie, max_age, now)?;
@@ -121,7 +121,7 @@ impl SessionSigner {
         &self,
         py: Python<'py>,
         cookie: &Bound<'py, PyAny>,
-        max_age: Option<i64>,
+        max_age: Option<Seconds>,
         now: i64,
     ) -> PyResult<(Bound<'py, PyAny>, u64)> {
         let (text, timestamp) = self.verified_text(py, cookie, max_age, now)?;
@@ -138,12 +138,20 @@ impl SessionSigner {
         }
     }
 
-    /// Whether the payload of `cookie`, decoded without verifying it,
-    /// contains `needle`: False for anything that does not decode (such a
-    /// cookie would not verify either). Never trust what it finds.
-    fn payload_contains(&self, cookie: &Bound<'_, PyAny>, needle: &[u8]) -> bool {
+    /// Whether `cookie` verifies, is not expired (when `max_age` is given)
+    /// and its JSON contains `needle`; False for anything `unsign` refuses.
+    fn signed_payload_contains(
+        &self,
+        cookie: &Bound<'_, PyAny>,
+        max_age: Option<Seconds>,
+        now: i64,
+        needle: &[u8],
+    ) -> bool {
         match cookie_input(cookie) {
-            Cookie::Text(text) => self.inner.payload_contains(text, needle),
+            Cookie::Text(text) => {
+                self.inner
+                    .signed_payload_contains(text, max_age.map(|s| s.0), now, needle)
+            }
             Cookie::NotText | Cookie::WrongType => false,
         }
     }
@@ -154,11 +162,28 @@ impl SessionSigner {
         &self,
         py: Python<'py>,
         cookie: &Bound<'py, PyAny>,
-        max_age: Option<i64>,
+        max_age: Option<Seconds>,
         now: i64,
     ) -> PyResult<(Bound<'py, PyBytes>, u64)> {
         let (json, timestamp) = self.verified(py, cookie, max_age, now)?;
         Ok((PyBytes::new(py, &json), timestamp))
+    }
+}
+
+/// A `max_age` as Python may give it: any int. One past 64 bits is
+/// saturated: no cookie's age comes near either end, so the same cookies
+/// are refused.
+struct Seconds(i64);
+
+impl<'py> FromPyObject<'py> for Seconds {
+    fn extract_bound(value: &Bound<'py, PyAny>) -> PyResult<Self> {
+        match value.extract::<i64>() {
+            Ok(n) => Ok(Seconds(n)),
+            Err(_) if value.is_instance_of::<PyInt>() => {
+                Ok(Seconds(if value.gt(0)? { i64::MAX } else { i64::MIN }))
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -187,11 +212,11 @@ impl SessionSigner {
         &self,
         py: Python<'_>,
         cookie: &Bound<'_, PyAny>,
-        max_age: Option<i64>,
+        max_age: Option<Seconds>,
         now: i64,
     ) -> PyResult<(Vec<u8>, u64)> {
         let result = match cookie_input(cookie) {
-            Cookie::Text(text) => self.inner.unsign(text, max_age, now),
+            Cookie::Text(text) => self.inner.unsign(text, max_age.map(|s| s.0), now),
             Cookie::NotText => Err(Error::new(
                 Kind::Signature,
                 None,
@@ -213,7 +238,7 @@ impl SessionSigner {
         &self,
         py: Python<'_>,
         cookie: &Bound<'_, PyAny>,
-        max_age: Option<i64>,
+        max_age: Option<Seconds>,
         now: i64,
     ) -> PyResult<(String, u64)> {
         let (json, timestamp) = self.verified(py, cookie, max_age, now)?;
