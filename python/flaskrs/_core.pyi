@@ -13,6 +13,7 @@ __all__ = [
     "SignatureError",
     "__version__",
     "json_body",
+    "session_inflations",
     "tagged_dumps",
     "template_call",
     "template_getattr",
@@ -99,7 +100,6 @@ class SessionSigner:
         cls,
         secret_keys: str | bytes | t.Iterable[str | bytes],
         salt: str | bytes,
-        max_payload: int,
     ) -> SessionSigner: ...
     def sign(self, payload: bytes, timestamp: int) -> str: ...
     def sign_value(
@@ -117,6 +117,9 @@ class SessionSigner:
     def signed_payload_contains(
         self, cookie: str | bytes, max_age: int | None, now: int, needle: bytes
     ) -> bool: ...
+
+def session_inflations() -> int:
+    """How many session payloads the native zlib has inflated in this process."""
 
 # Tagged JSON (the session payload).
 

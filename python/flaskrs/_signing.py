@@ -29,11 +29,6 @@ from .json.provider import DefaultJSONProvider
 from .json.tag import TaggedJSONSerializer
 from .wrappers import _loads_text
 
-# The most a session payload may inflate to: far above what a browser keeps
-# in a cookie (4 KB), far below what would hurt a worker.
-_MOST_PAYLOAD = 1 << 20
-
-
 def _native_sorting(serializer: t.Any) -> bool | None:
     """How the native functions must encode tagged JSON to give what
     ``serializer`` gives right now: with sorted keys (True) or not (False);
@@ -79,7 +74,7 @@ class SessionSerializer(URLSafeTimedSerializer):
             serializer=serializer,
             signer_kwargs={"key_derivation": "hmac", "digest_method": digest_method},
         )
-        self._native = SessionSigner(self.secret_keys, salt, _MOST_PAYLOAD)
+        self._native = SessionSigner(self.secret_keys, salt)
 
     def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> str:
         if salt is not None:

@@ -8,7 +8,7 @@ use pyo3::types::{PyBytes, PyInt, PyString};
 
 use super::tagged::{scan_json, tagged_json, untag};
 use super::text::utf8;
-use crate::session::{Error, Kind, Signer};
+use crate::session::{zlib, Error, Kind, Signer};
 
 create_exception!(
     flaskrs._core,
@@ -59,14 +59,9 @@ fn raise(py: Python<'_>, error: Error) -> PyErr {
 #[pymethods]
 impl SessionSigner {
     /// `secret_keys` in itsdangerous's order, the newest last; a lone str or
-    /// bytes is one key, as itsdangerous takes it. `max_payload` bounds what
-    /// a compressed payload may inflate to, in bytes.
+    /// bytes is one key, as itsdangerous takes it.
     #[new]
-    fn new(
-        secret_keys: &Bound<'_, PyAny>,
-        salt: &Bound<'_, PyAny>,
-        max_payload: usize,
-    ) -> PyResult<Self> {
+    fn new(secret_keys: &Bound<'_, PyAny>, salt: &Bound<'_, PyAny>) -> PyResult<Self> {
         let keys = if secret_keys.is_instance_of::<PyString>()
             || secret_keys.is_instance_of::<PyBytes>()
         {
@@ -78,7 +73,7 @@ impl SessionSigner {
                 .collect::<PyResult<Vec<_>>>()?
         };
         let salt = key_bytes(salt)?;
-        let inner = Signer::new(&keys, &salt, max_payload).map_err(PyValueError::new_err)?;
+        let inner = Signer::new(&keys, &salt).map_err(PyValueError::new_err)?;
         Ok(SessionSigner { inner })
     }
 
@@ -187,6 +182,13 @@ impl<'py> FromPyObject<'py> for Seconds {
     }
 }
 
+/// How many times the session's zlib has inflated a payload in this
+/// process: tests use it to show that refused cookies never reach it.
+#[pyfunction]
+fn session_inflations() -> u64 {
+    zlib::inflations()
+}
+
 /// A cookie as the signer takes it.
 enum Cookie<'a> {
     /// Its bytes (a str's as UTF-8).
@@ -260,5 +262,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     error.setattr("timestamp", py.None())?;
     m.add("SignatureError", error)?;
     m.add_class::<SessionSigner>()?;
+    m.add_function(wrap_pyfunction!(session_inflations, m)?)?;
     Ok(())
 }

@@ -22,18 +22,12 @@ pub struct Signer {
     /// One keyed MAC per secret, newest first. Cloning a keyed MAC skips
     /// hashing the key pads again on every cookie.
     keys: Vec<HmacSha1>,
-    /// Most bytes a compressed payload may inflate to.
-    max_payload: usize,
 }
 
 impl Signer {
     /// `secret_keys` in itsdangerous's order: the last one is the newest and
     /// signs; all of them verify.
-    pub fn new<K: AsRef<[u8]>>(
-        secret_keys: &[K],
-        salt: &[u8],
-        max_payload: usize,
-    ) -> Result<Self, &'static str> {
+    pub fn new<K: AsRef<[u8]>>(secret_keys: &[K], salt: &[u8]) -> Result<Self, &'static str> {
         if secret_keys.is_empty() {
             return Err("at least one secret key is required");
         }
@@ -43,7 +37,7 @@ impl Signer {
             .map(|secret| derive(secret.as_ref(), salt))
             .collect::<Option<Vec<_>>>()
             .ok_or("HMAC-SHA1 refused a key")?;
-        Ok(Signer { keys, max_payload })
+        Ok(Signer { keys })
     }
 
     /// The cookie for the JSON `payload` signed at `timestamp`.
@@ -76,7 +70,8 @@ impl Signer {
     ///
     /// Nothing but the signature is decoded before the signature verifies,
     /// so a forged cookie costs one MAC per key over its bytes, whatever it
-    /// claims to hold.
+    /// claims to hold. What verifies was signed with one of our keys and is
+    /// loaded in full, as itsdangerous loads it.
     pub fn unsign(
         &self,
         cookie: &[u8],
@@ -84,8 +79,7 @@ impl Signer {
         now: i64,
     ) -> Result<(Vec<u8>, u64), Error> {
         let (payload, timestamp) = self.verified_parts(cookie, max_age, now)?;
-        let json = self
-            .decode_payload(payload)
+        let json = decode_payload(payload)
             .map_err(|message| Error::new(Kind::Payload, Some(timestamp), message))?;
         Ok((json, timestamp))
     }
@@ -157,28 +151,25 @@ impl Signer {
             .iter()
             .any(|key| key.clone().chain_update(signed).verify_slice(&sig).is_ok())
     }
+}
 
-    /// The JSON of a verified payload: base64, inflated when marked with `.`.
-    fn decode_payload(&self, payload: &[u8]) -> Result<Vec<u8>, String> {
-        let (compressed, text) = match payload.strip_prefix(b".") {
-            Some(rest) => (true, rest),
-            None => (false, payload),
-        };
-        let raw = b64::decode(text)
-            .ok_or("Could not base64 decode the payload because of an exception")?;
-        if !compressed {
-            return Ok(raw);
-        }
-        zlib::decompress_limited(&raw, self.max_payload).map_err(|e| match e {
-            InflateError::Corrupt => {
-                "Could not zlib decompress the payload before decoding the payload".to_owned()
-            }
-            InflateError::TooLarge => format!(
-                "The decompressed payload is larger than {} bytes",
-                self.max_payload
-            ),
-        })
+/// The JSON of a verified payload: base64, inflated when marked with `.`.
+fn decode_payload(payload: &[u8]) -> Result<Vec<u8>, &'static str> {
+    let (compressed, text) = match payload.strip_prefix(b".") {
+        Some(rest) => (true, rest),
+        None => (false, payload),
+    };
+    let raw =
+        b64::decode(text).ok_or("Could not base64 decode the payload because of an exception")?;
+    if !compressed {
+        return Ok(raw);
     }
+    zlib::decompress(&raw).map_err(|e| match e {
+        InflateError::Corrupt => {
+            "Could not zlib decompress the payload before decoding the payload"
+        }
+        InflateError::OutOfMemory => "The decompressed payload does not fit in memory",
+    })
 }
 
 /// The signing key: HMAC-SHA1 of the salt under the secret (itsdangerous's
@@ -231,7 +222,6 @@ fn decode_timestamp(text: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
 
-    const LIMIT: usize = 64 * 1024 * 32;
     const NOW: u64 = 1_700_000_000;
     const SMALL: &[u8] = br#"{"_fresh":true,"cart":[1,2,3],"user_id":123,"username":"alice"}"#;
     // URLSafeTimedSerializer(["old-key", "dev-secret"], salt="cookie-session",
@@ -245,8 +235,7 @@ mod tests {
     const ZERO_TIME_COOKIE: &str = "e30..Jrp3sxGhJE4bPIXt8ITD6_Z0mxc";
 
     fn signer() -> Signer {
-        Signer::new(&["old-key", "dev-secret"], b"cookie-session", LIMIT)
-            .unwrap_or_else(|e| panic!("{e}"))
+        Signer::new(&["old-key", "dev-secret"], b"cookie-session").unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn big_json() -> Vec<u8> {
@@ -292,8 +281,7 @@ mod tests {
 
     #[test]
     fn old_key_is_not_accepted_once_dropped() {
-        let s = Signer::new(&["dev-secret"], b"cookie-session", LIMIT)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let s = Signer::new(&["dev-secret"], b"cookie-session").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             kind(s.unsign(OLD_KEY_COOKIE.as_bytes(), None, 0)),
             Some(Kind::Signature)
@@ -366,7 +354,7 @@ mod tests {
 
     #[test]
     fn no_keys() {
-        assert!(Signer::new::<&str>(&[], b"cookie-session", LIMIT).is_err());
+        assert!(Signer::new::<&str>(&[], b"cookie-session").is_err());
     }
 
     fn sign_raw(s: &Signer, text: &str) -> String {
