@@ -376,10 +376,13 @@ class SecureCookieSessionInterface(SessionInterface):
 
         try:
             contents = signer.loads(token, max_age=max_age)
-        except BadData:
+        except (BadData, OverflowError, ValueError, OSError):
             # Any BadData, not only a bad signature: a properly signed cookie
             # that no longer decodes (its tag was unregistered, say) costs the
-            # user the session but does not break all their requests.
+            # user the session but does not break all their requests. The
+            # others come from itsdangerous's own serializer (a digest other
+            # than SHA-1): a signing time past datetime's range, or a cookie
+            # that is not text.
             return self.session_class()
         # A signed payload that is not a mapping (signed by something else
         # with the same key) is no session: an empty one, not an error.
