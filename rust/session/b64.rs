@@ -89,7 +89,7 @@ pub fn decode_with(text: &[u8], mut sink: impl FnMut(u8) -> bool) -> Option<()> 
             }
             continue;
         }
-        let v = TABLE[usize::from(byte)];
+        let v = TABLE.get(usize::from(byte)).copied().unwrap_or(INVALID);
         if v == INVALID {
             continue;
         }
