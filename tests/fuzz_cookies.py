@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import collections
 import datetime
 import hashlib
 import hmac
@@ -665,6 +666,8 @@ class Report:
         self.mismatches = 0
         self.unexpected_500s = 0
         self.failures: list[Failure] = []
+        # What Flask made of the inputs, to show what the run covered.
+        self.outcomes: collections.Counter[str] = collections.Counter()
 
     @property
     def failed(self) -> int:
@@ -760,14 +763,23 @@ def flask_answers(case: Case, report: Report) -> dict[str, Answer]:
     ``MODEL_CHECK_EVERY``, checked against Flask's own."""
     pair, text = case.pair, case.header
     if not_ours(text):
+        report.outcomes["no cookie signed by a key"] += 1
         answers = {route: pair.empty[route] for route in case.routes}
     else:
         answers = {"/read": pair.flask_answer("/read", text)}
         answers["/none"] = none_from_read(answers["/read"])
+        status, body = answers["/read"][:2]
+        if status == 500:
+            report.outcomes["Flask 500"] += 1
+        elif body == pair.empty["/read"][1]:
+            report.outcomes["signed, empty session"] += 1
+        else:
+            report.outcomes["session loaded"] += 1
         if "/write" in case.routes:
             answers["/write"] = pair.flask_answer("/write", text)
     if not case.check_model:
         return answers
+    report.outcomes["inferences checked"] += 1
     real = {route: pair.flask_answer(route, text) for route in case.routes}
     for route, answer in real.items():
         if answer != answers[route]:
@@ -894,6 +906,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     report = fuzz(args.inputs, args.seed, args.only, say)
+    say("  " + ", ".join(f"{n} {what}" for what, n in sorted(report.outcomes.items())))
     for failure in report.failures[: args.show]:
         say(show(failure, args.seed))
     say(f"  ({time.perf_counter() - started:.1f} s)")
