@@ -10,7 +10,6 @@ import decimal
 import hashlib
 import hmac
 import json
-import sys
 import time
 import typing as t
 import zlib
@@ -34,7 +33,6 @@ from flaskrs._core import SessionSigner
 from flaskrs._core import SignatureError
 
 SALT = "cookie-session"
-LIMIT = 64 * 1024 * 32
 NOW = 1_700_000_000
 KEYS: list[str | bytes] = ["old-key", "dev-secret"]
 SMALL = b'{"_fresh":true,"cart":[1,2,3],"user_id":123,"username":"alice"}'
@@ -131,7 +129,7 @@ def compact(value: t.Any) -> bytes:
 
 
 def make(keys: t.Sequence[str | bytes] = KEYS) -> SessionSigner:
-    return SessionSigner(keys, SALT, LIMIT)
+    return SessionSigner(keys, SALT)
 
 
 # Payloads: small and large, compressible and not.
@@ -314,11 +312,15 @@ def test_timestamp_decoding_agrees_with_python(text: str) -> None:
     ts_text = text.replace(".", "")
     cookie = sign_text(KEYS, f"e30.{ts_text}")
     raw = py_b64decode(ts_text.encode())
-    number = None if raw is None else int.from_bytes(raw, "big")
-    if number is None or number >= 2**64:
+    # itsdangerous's bytes_to_int: an unsigned 64-bit big-endian integer,
+    # so 8 bytes at most, leading zeros included.
+    if raw is None or len(raw) > 8:
         error = refusal(make(), cookie)
         assert (error.kind, error.timestamp) == ("timestamp", None)
+        with frozen(NOW), pytest.raises(BadTimeSignature, match="Malformed"):
+            oracle(KEYS).loads(cookie)
         return
+    number = int.from_bytes(raw, "big")
     assert make().unsign(cookie, None, NOW) == (b"{}", number)
     if number <= MAX_DATETIME_TS:
         assert oracle_loads(KEYS, cookie, None, NOW) == (b"{}", number)
@@ -365,8 +367,9 @@ def test_tampered_truncated_and_wrong_key() -> None:
     assert refusal(make(), f"{body}.{other}{sig[1:]}").kind == "signature"
     for end in range(len(cookie)):
         assert refusal(make(), cookie[:end]).kind == "signature"
+    # The timestamp of a cookie that does not verify is not read at all.
     wrong = refusal(make(["another"]), cookie)
-    assert (wrong.kind, wrong.timestamp) == ("signature", NOW)
+    assert (wrong.kind, wrong.timestamp) == ("signature", None)
 
 
 @pytest.mark.parametrize(
@@ -421,53 +424,46 @@ def compressed_cookie(z: bytes) -> str:
         return signer.sign("." + body).decode("ascii")
 
 
-def test_payload_size_limit() -> None:
-    exact = b"[" + b" " * (LIMIT - 2) + b"]"
-    assert make().unsign(compressed_cookie(zlib.compress(exact)), None, NOW) == (
-        exact,
-        NOW,
-    )
-    over = b"[" + b" " * (LIMIT - 1) + b"]"
-    error = refusal(make(), compressed_cookie(zlib.compress(over)))
-    assert (error.kind, error.timestamp) == ("payload", NOW)
-    small_limit = SessionSigner(KEYS, SALT, 10)
-    big = b'{"a":"' + b"x" * 100 + b'"}'
-    assert refusal(small_limit, small_limit.sign(big, NOW)).kind == "payload"
+def test_large_payloads_load_in_full_as_in_itsdangerous() -> None:
+    """A payload that verifies was signed with our key: however far it
+    inflates, it is loaded, as itsdangerous loads it."""
+    big = b"[" + b" " * (8 << 20) + b"]"
+    cookie = compressed_cookie(zlib.compress(big))
+    assert len(cookie) < 20_000
+    assert make().unsign(cookie, None, NOW) == oracle_loads(KEYS, cookie, None, NOW)
 
 
-def test_zlib_bomb_stays_small() -> None:
-    """100 MB of zeros in a ~100 KB cookie: refused without inflating it."""
-    resource = pytest.importorskip("resource")
+def test_forged_zlib_bomb_is_never_inflated() -> None:
+    """100 MB of zeros in a ~100 KB cookie whose signature is not ours:
+    refused before its payload is decoded."""
     packer = zlib.compressobj()
     chunk = bytes(1 << 20)
     z = b"".join(packer.compress(chunk) for _ in range(100)) + packer.flush()
-    cookie = compressed_cookie(z)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    error = refusal(make(), cookie)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    assert error.kind == "payload"
-    scale = 1 if sys.platform == "darwin" else 1024  # bytes vs KiB
-    assert (after - before) * scale < 32 << 20
+    body, _, _ = compressed_cookie(z).rpartition(".")
+    before = _core.session_inflations()
+    error = refusal(make(), body + ".AAAAAAAAAAAAAAAAAAAAAAAAAAA")
+    assert (error.kind, error.timestamp) == ("signature", None)
+    assert _core.session_inflations() == before
 
 
 def test_types_and_arguments() -> None:
     with pytest.raises(ValueError):
-        SessionSigner([], SALT, LIMIT)
+        SessionSigner([], SALT)
     with pytest.raises(TypeError):
-        SessionSigner([1], SALT, LIMIT)  # type: ignore[list-item]
+        SessionSigner([1], SALT)  # type: ignore[list-item]
     with pytest.raises(TypeError):
-        SessionSigner(KEYS, 3, LIMIT)  # type: ignore[arg-type]
+        SessionSigner(KEYS, 3)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         make().unsign(123, None, NOW)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         make().sign("text", NOW)  # type: ignore[arg-type]
     # A lone key is one key, as itsdangerous takes it, not a list of letters.
-    assert SessionSigner("dev-secret", SALT, LIMIT).sign(SMALL, NOW) == oracle_sign(
+    assert SessionSigner("dev-secret", SALT).sign(SMALL, NOW) == oracle_sign(
         ["dev-secret"], SMALL, NOW
     )
-    assert SessionSigner((b"k",), b"cookie-session", LIMIT).sign(
-        SMALL, NOW
-    ) == oracle_sign([b"k"], SMALL, NOW)
+    assert SessionSigner((b"k",), b"cookie-session").sign(SMALL, NOW) == oracle_sign(
+        [b"k"], SMALL, NOW
+    )
 
 
 def test_error_class() -> None:
@@ -489,7 +485,7 @@ def test_error_class() -> None:
 def test_sign_value_is_sign_of_the_tagged_json(
     value: dict[str, t.Any], sort_keys: bool
 ) -> None:
-    signer = SessionSigner(["old", "new"], "cookie-session", 1 << 16)
+    signer = SessionSigner(["old", "new"], "cookie-session")
     payload = _core.tagged_dumps(value, sort_keys)
     assert payload is not None
     cookie = signer.sign_value(value, sort_keys, 1_700_000_000)
@@ -499,12 +495,12 @@ def test_sign_value_is_sign_of_the_tagged_json(
 
 
 def test_sign_value_leaves_other_types_to_python() -> None:
-    signer = SessionSigner("k", "cookie-session", 1 << 16)
+    signer = SessionSigner("k", "cookie-session")
     assert signer.sign_value({"d": decimal.Decimal(1)}, True, 0) is None
 
 
 def test_unsign_text_refuses_a_payload_that_is_not_utf8() -> None:
-    signer = SessionSigner("k", "cookie-session", 1 << 16)
+    signer = SessionSigner("k", "cookie-session")
     cookie = signer.sign(b'"\xff"', 100)
     with pytest.raises(SignatureError) as caught:
         signer.unsign_text(cookie, None, 100)
@@ -529,7 +525,7 @@ def test_unsign_text_refuses_a_payload_that_is_not_utf8() -> None:
 def test_unsign_value_loads_what_sign_value_signed(
     value: dict[str, t.Any], sort_keys: bool
 ) -> None:
-    signer = SessionSigner(["old", "new"], "cookie-session", 1 << 16)
+    signer = SessionSigner(["old", "new"], "cookie-session")
     cookie = signer.sign_value(value, sort_keys, NOW)
     assert cookie is not None
     loaded, stamp = signer.unsign_value(cookie, 60, NOW)
@@ -551,7 +547,7 @@ def test_unsign_value_loads_what_sign_value_signed(
     ],
 )
 def test_unsign_value_edges(payload: bytes, expected: t.Any) -> None:
-    signer = SessionSigner("k", "cookie-session", 1 << 16)
+    signer = SessionSigner("k", "cookie-session")
     cookie = signer.sign(payload, NOW)
     if expected == "payload":
         with pytest.raises(SignatureError) as caught:

@@ -16,6 +16,7 @@ __all__ = [
     "json_body",
     "pyregex_probe",
     "pyregex_translate",
+    "session_inflations",
     "tagged_dumps",
     "template_call",
     "template_getattr",
@@ -122,7 +123,6 @@ class SessionSigner:
         cls,
         secret_keys: str | bytes | t.Iterable[str | bytes],
         salt: str | bytes,
-        max_payload: int,
     ) -> SessionSigner: ...
     def sign(self, payload: bytes, timestamp: int) -> str: ...
     def sign_value(
@@ -137,7 +137,12 @@ class SessionSigner:
     def unsign_value(
         self, cookie: str | bytes, max_age: int | None, now: int
     ) -> tuple[t.Any, int]: ...
-    def payload_contains(self, cookie: str | bytes, needle: bytes) -> bool: ...
+    def signed_payload_contains(
+        self, cookie: str | bytes, max_age: int | None, now: int, needle: bytes
+    ) -> bool: ...
+
+def session_inflations() -> int:
+    """How many session payloads the native zlib has inflated in this process."""
 
 # Tagged JSON (the session payload).
 

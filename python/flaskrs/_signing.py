@@ -15,6 +15,7 @@ from datetime import datetime
 from datetime import timezone
 
 from itsdangerous import BadPayload
+from itsdangerous import BadSignature
 from itsdangerous import BadTimeSignature
 from itsdangerous import Serializer
 from itsdangerous import SignatureExpired
@@ -29,9 +30,8 @@ from .json.provider import DefaultJSONProvider
 from .json.tag import TaggedJSONSerializer
 from .wrappers import _loads_text
 
-# The most a session payload may inflate to: far above what a browser keeps
-# in a cookie (4 KB), far below what would hurt a worker.
-_MOST_PAYLOAD = 1 << 20
+# The last second datetime holds: 9999-12-31 23:59:59 UTC.
+_LAST_DATETIME = 253_402_300_799
 
 
 def _native_sorting(serializer: t.Any) -> bool | None:
@@ -79,7 +79,7 @@ class SessionSerializer(URLSafeTimedSerializer):
             serializer=serializer,
             signer_kwargs={"key_derivation": "hmac", "digest_method": digest_method},
         )
-        self._native = SessionSigner(self.secret_keys, salt, _MOST_PAYLOAD)
+        self._native = SessionSigner(self.secret_keys, salt)
 
     def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> str:
         if salt is not None:
@@ -99,8 +99,10 @@ class SessionSerializer(URLSafeTimedSerializer):
         return_timestamp: bool = False,
         salt: str | bytes | None = None,
     ) -> t.Any:
-        if salt is not None:
-            return super().loads(s, max_age, return_timestamp, salt)
+        if salt is not None or (max_age is not None and type(max_age) is not int):
+            # Another salt, or an age limit that is not a plain int (a float
+            # from total_seconds(), say): itsdangerous's own steps.
+            return self._loads_itsdangerous(s, max_age, return_timestamp, salt)
         native = self._native
         now = int(time.time())
         if _native_sorting(self.serializer) is not None:
@@ -122,9 +124,33 @@ class SessionSerializer(URLSafeTimedSerializer):
                 raise _itsdangerous_error(e) from None
             # itsdangerous's own step from verified bytes to the value.
             value = Serializer.load_payload(self, payload)
+        if stamp > _LAST_DATETIME:
+            # itsdangerous makes a datetime of every signing time, and fails
+            # on one past year 9999 with the conversion's own error.
+            raise BadTimeSignature("Malformed timestamp")
         if return_timestamp:
-            return value, datetime.fromtimestamp(stamp, tz=timezone.utc)
+            signed_at = _utc(stamp)
+            if signed_at is None:
+                raise BadTimeSignature("Malformed timestamp")
+            return value, signed_at
         return value
+
+    def _loads_itsdangerous(
+        self,
+        s: str | bytes,
+        max_age: t.Any,
+        return_timestamp: bool,
+        salt: str | bytes | None,
+    ) -> t.Any:
+        try:
+            return super().loads(s, max_age, return_timestamp, salt)
+        except UnicodeError as e:
+            # A str with lone surrogates: no key can have signed it.
+            raise BadSignature("The cookie is not valid text") from e
+        except (OverflowError, ValueError, OSError) as e:
+            # A signing time past what datetime holds, which itsdangerous
+            # lets through as the conversion's own error.
+            raise BadTimeSignature("Malformed timestamp") from e
 
     def _from_text(self, s: str | bytes, max_age: int | None, now: int) -> t.Any:
         try:
@@ -139,13 +165,24 @@ class SessionSerializer(URLSafeTimedSerializer):
             ) from e
 
 
+def _utc(stamp: int | None) -> datetime | None:
+    """The signing time as itsdangerous gives it (an aware UTC datetime), or
+    None when datetime cannot hold it."""
+    if stamp is None:
+        return None
+    try:
+        return datetime.fromtimestamp(stamp, tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
 def _itsdangerous_error(e: SignatureError) -> Exception:
-    # The exception itsdangerous raises for the same failure.
+    # The exception itsdangerous raises for the same failure; one whose
+    # signing time is out of datetime's range has no date_signed, where
+    # itsdangerous raises the conversion's OverflowError or ValueError.
     message = str(e)
     if e.kind == "payload":
         return BadPayload(message)
-    if e.kind == "expired" and e.timestamp is not None:
-        return SignatureExpired(
-            message, date_signed=datetime.fromtimestamp(e.timestamp, tz=timezone.utc)
-        )
+    if e.kind == "expired":
+        return SignatureExpired(message, date_signed=_utc(e.timestamp))
     return BadTimeSignature(message)

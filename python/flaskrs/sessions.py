@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections.abc as c
 import hashlib
+import time
 import typing as t
 from datetime import datetime
 from datetime import timezone
@@ -375,10 +376,13 @@ class SecureCookieSessionInterface(SessionInterface):
 
         try:
             contents = signer.loads(token, max_age=max_age)
-        except BadData:
+        except (BadData, OverflowError, ValueError, OSError):
             # Any BadData, not only a bad signature: a properly signed cookie
             # that no longer decodes (its tag was unregistered, say) costs the
-            # user the session but does not break all their requests.
+            # user the session but does not break all their requests. The
+            # others come from itsdangerous's own serializer (a digest other
+            # than SHA-1): a signing time past datetime's range, or a cookie
+            # that is not text.
             return self.session_class()
         # A signed payload that is not a mapping (signed by something else
         # with the same key) is no session: an empty one, not an error.
@@ -390,8 +394,10 @@ class SecureCookieSessionInterface(SessionInterface):
         # Whether saving the session of this request, opened but not used,
         # could write a cookie. Only a refreshed permanent session can: an
         # unchanged one that is not permanent, or whose cookie does not
-        # verify, writes nothing. For Flask's own format, a payload that
-        # does not even mention "_permanent" needs no verifying to tell.
+        # verify or has expired, writes nothing. For Flask's own format, a
+        # cookie that verifies but whose payload does not even mention
+        # "_permanent" needs no loading to tell. The signature comes first:
+        # nothing of a cookie that is not ours is decoded.
         settings = cookie_settings(self, app, SecureCookieSessionInterface)
         if settings is None:
             return self.get_cookie_name(app) in request.cookies
@@ -405,7 +411,9 @@ class SecureCookieSessionInterface(SessionInterface):
             _native_sorting(signer.serializer) is None
         ):
             return True
-        return signer._native.payload_contains(token, b'"_permanent"')
+        return signer._native.signed_payload_contains(
+            token, settings.max_age, int(time.time()), b'"_permanent"'
+        )
 
     def save_session(
         self, app: Flask, session: SessionMixin, response: Response

@@ -4,11 +4,11 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyInt, PyString};
 
 use super::tagged::{scan_json, tagged_json, untag};
 use super::text::utf8;
-use crate::session::{Error, Kind, Signer};
+use crate::session::{zlib, Error, Kind, Signer};
 
 create_exception!(
     flaskrs._core,
@@ -59,14 +59,9 @@ fn raise(py: Python<'_>, error: Error) -> PyErr {
 #[pymethods]
 impl SessionSigner {
     /// `secret_keys` in itsdangerous's order, the newest last; a lone str or
-    /// bytes is one key, as itsdangerous takes it. `max_payload` bounds what
-    /// a compressed payload may inflate to, in bytes.
+    /// bytes is one key, as itsdangerous takes it.
     #[new]
-    fn new(
-        secret_keys: &Bound<'_, PyAny>,
-        salt: &Bound<'_, PyAny>,
-        max_payload: usize,
-    ) -> PyResult<Self> {
+    fn new(secret_keys: &Bound<'_, PyAny>, salt: &Bound<'_, PyAny>) -> PyResult<Self> {
         let keys = if secret_keys.is_instance_of::<PyString>()
             || secret_keys.is_instance_of::<PyBytes>()
         {
@@ -78,7 +73,7 @@ impl SessionSigner {
                 .collect::<PyResult<Vec<_>>>()?
         };
         let salt = key_bytes(salt)?;
-        let inner = Signer::new(&keys, &salt, max_payload).map_err(PyValueError::new_err)?;
+        let inner = Signer::new(&keys, &salt).map_err(PyValueError::new_err)?;
         Ok(SessionSigner { inner })
     }
 
@@ -105,7 +100,7 @@ impl SessionSigner {
         &self,
         py: Python<'py>,
         cookie: &Bound<'py, PyAny>,
-        max_age: Option<i64>,
+        max_age: Option<Seconds>,
         now: i64,
     ) -> PyResult<(Bound<'py, PyString>, u64)> {
         let (text, timestamp) = self.verified_text(py, cookie, max_age, now)?;
@@ -121,7 +116,7 @@ impl SessionSigner {
         &self,
         py: Python<'py>,
         cookie: &Bound<'py, PyAny>,
-        max_age: Option<i64>,
+        max_age: Option<Seconds>,
         now: i64,
     ) -> PyResult<(Bound<'py, PyAny>, u64)> {
         let (text, timestamp) = self.verified_text(py, cookie, max_age, now)?;
@@ -138,12 +133,20 @@ impl SessionSigner {
         }
     }
 
-    /// Whether the payload of `cookie`, decoded without verifying it,
-    /// contains `needle`: False for anything that does not decode (such a
-    /// cookie would not verify either). Never trust what it finds.
-    fn payload_contains(&self, cookie: &Bound<'_, PyAny>, needle: &[u8]) -> bool {
+    /// Whether `cookie` verifies, is not expired (when `max_age` is given)
+    /// and its JSON contains `needle`; False for anything `unsign` refuses.
+    fn signed_payload_contains(
+        &self,
+        cookie: &Bound<'_, PyAny>,
+        max_age: Option<Seconds>,
+        now: i64,
+        needle: &[u8],
+    ) -> bool {
         match cookie_input(cookie) {
-            Cookie::Text(text) => self.inner.payload_contains(text, needle),
+            Cookie::Text(text) => {
+                self.inner
+                    .signed_payload_contains(text, max_age.map(|s| s.0), now, needle)
+            }
             Cookie::NotText | Cookie::WrongType => false,
         }
     }
@@ -154,12 +157,36 @@ impl SessionSigner {
         &self,
         py: Python<'py>,
         cookie: &Bound<'py, PyAny>,
-        max_age: Option<i64>,
+        max_age: Option<Seconds>,
         now: i64,
     ) -> PyResult<(Bound<'py, PyBytes>, u64)> {
         let (json, timestamp) = self.verified(py, cookie, max_age, now)?;
         Ok((PyBytes::new(py, &json), timestamp))
     }
+}
+
+/// A `max_age` as Python may give it: any int. One past 64 bits is
+/// saturated: no cookie's age comes near either end, so the same cookies
+/// are refused.
+struct Seconds(i64);
+
+impl<'py> FromPyObject<'py> for Seconds {
+    fn extract_bound(value: &Bound<'py, PyAny>) -> PyResult<Self> {
+        match value.extract::<i64>() {
+            Ok(n) => Ok(Seconds(n)),
+            Err(_) if value.is_instance_of::<PyInt>() => {
+                Ok(Seconds(if value.gt(0)? { i64::MAX } else { i64::MIN }))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// How many times the session's zlib has inflated a payload in this
+/// process: tests use it to show that refused cookies never reach it.
+#[pyfunction]
+fn session_inflations() -> u64 {
+    zlib::inflations()
 }
 
 /// A cookie as the signer takes it.
@@ -187,11 +214,11 @@ impl SessionSigner {
         &self,
         py: Python<'_>,
         cookie: &Bound<'_, PyAny>,
-        max_age: Option<i64>,
+        max_age: Option<Seconds>,
         now: i64,
     ) -> PyResult<(Vec<u8>, u64)> {
         let result = match cookie_input(cookie) {
-            Cookie::Text(text) => self.inner.unsign(text, max_age, now),
+            Cookie::Text(text) => self.inner.unsign(text, max_age.map(|s| s.0), now),
             Cookie::NotText => Err(Error::new(
                 Kind::Signature,
                 None,
@@ -213,7 +240,7 @@ impl SessionSigner {
         &self,
         py: Python<'_>,
         cookie: &Bound<'_, PyAny>,
-        max_age: Option<i64>,
+        max_age: Option<Seconds>,
         now: i64,
     ) -> PyResult<(String, u64)> {
         let (json, timestamp) = self.verified(py, cookie, max_age, now)?;
@@ -235,5 +262,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     error.setattr("timestamp", py.None())?;
     m.add("SignatureError", error)?;
     m.add_class::<SessionSigner>()?;
+    m.add_function(wrap_pyfunction!(session_inflations, m)?)?;
     Ok(())
 }

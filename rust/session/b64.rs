@@ -40,6 +40,34 @@ const TABLE: [u8; 256] = {
 /// Decodes like itsdangerous's `base64_decode`; `None` where it raises.
 pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() / 4 * 3 + 3);
+    decode_with(text, |byte| {
+        out.push(byte);
+        true
+    })?;
+    Some(out)
+}
+
+/// `decode(text)` when it gives exactly `N` bytes, `None` otherwise: a
+/// value of known size (a signature) read without allocating, and without
+/// reading past its `N + 1`th byte whatever the length of `text`.
+pub fn decode_exact<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    let mut filled = 0usize;
+    decode_with(text, |byte| match out.get_mut(filled) {
+        Some(slot) => {
+            *slot = byte;
+            filled += 1;
+            true
+        }
+        None => false,
+    })?;
+    (filled == N).then_some(out)
+}
+
+/// The decoder itself: hands each decoded byte to `sink` and gives `None`
+/// where itsdangerous's `base64_decode` raises, or as soon as `sink`
+/// answers false (it has seen enough to refuse the value).
+pub fn decode_with(text: &[u8], mut sink: impl FnMut(u8) -> bool) -> Option<()> {
     // Pads that itsdangerous appends, so that `quad` may complete on them.
     let pads_added = (4 - text.len() % 4) % 4;
     let input = text
@@ -56,38 +84,46 @@ pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
             if quad >= 2 {
                 pads += 1;
                 if quad + pads >= 4 {
-                    return Some(out);
+                    return Some(());
                 }
             }
             continue;
         }
-        let v = TABLE[usize::from(byte)];
+        let v = TABLE.get(usize::from(byte)).copied().unwrap_or(INVALID);
         if v == INVALID {
             continue;
         }
         pads = 0;
-        match quad {
+        let out = match quad {
             0 => {
                 left = v;
                 quad = 1;
+                None
             }
             1 => {
-                out.push((left << 2) | (v >> 4));
+                let b = (left << 2) | (v >> 4);
                 left = v & 0x0f;
                 quad = 2;
+                Some(b)
             }
             2 => {
-                out.push((left << 4) | (v >> 2));
+                let b = (left << 4) | (v >> 2);
                 left = v & 0x03;
                 quad = 3;
+                Some(b)
             }
             _ => {
-                out.push((left << 6) | v);
                 quad = 0;
+                Some((left << 6) | v)
+            }
+        };
+        if let Some(b) = out {
+            if !sink(b) {
+                return None;
             }
         }
     }
-    (quad == 0).then_some(out)
+    (quad == 0).then_some(())
 }
 
 #[cfg(test)]
@@ -131,5 +167,30 @@ mod tests {
         assert_eq!(decode(b"YR"), Some(b"a".to_vec()));
         assert_eq!(decode("YQé".as_bytes()), None);
         assert_eq!(decode("YQ\u{e9}\u{e9}".as_bytes()), Some(b"a".to_vec()));
+    }
+
+    #[test]
+    fn exact_size_reads_only_that_size() {
+        assert_eq!(decode_exact::<1>(b"YQ"), Some(*b"a"));
+        assert_eq!(decode_exact::<2>(b"YQ"), None);
+        assert_eq!(decode_exact::<0>(b"YQ"), None);
+        assert_eq!(decode_exact::<0>(b""), Some([]));
+        assert_eq!(decode_exact::<1>(b"Y!!!Q"), Some(*b"a"));
+        assert_eq!(decode_exact::<1>(b"YQ==YWJj"), Some(*b"a"));
+        // Invalid past the point where it is already too long: refused
+        // without reading on, as a full decode would refuse it too.
+        let long = [b'A'; 1 << 16];
+        assert_eq!(decode_exact::<3>(&long), None);
+        assert_eq!(decode_exact::<3>(b"AAAA"), Some([0, 0, 0]));
+    }
+
+    #[test]
+    fn a_sink_that_stops_ends_the_decoding() {
+        let mut seen = 0;
+        let stopped = decode_with(b"YWJjZGVm", |_| {
+            seen += 1;
+            seen < 2
+        });
+        assert_eq!((stopped, seen), (None, 2));
     }
 }

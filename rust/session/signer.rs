@@ -14,22 +14,20 @@ use super::zlib::{self, InflateError};
 
 type HmacSha1 = Hmac<Sha1>;
 
+/// Bytes in an HMAC-SHA1 tag: a signature that decodes to any other length
+/// cannot verify.
+const TAG_LEN: usize = 20;
+
 pub struct Signer {
     /// One keyed MAC per secret, newest first. Cloning a keyed MAC skips
     /// hashing the key pads again on every cookie.
     keys: Vec<HmacSha1>,
-    /// Most bytes a compressed payload may inflate to.
-    max_payload: usize,
 }
 
 impl Signer {
     /// `secret_keys` in itsdangerous's order: the last one is the newest and
     /// signs; all of them verify.
-    pub fn new<K: AsRef<[u8]>>(
-        secret_keys: &[K],
-        salt: &[u8],
-        max_payload: usize,
-    ) -> Result<Self, &'static str> {
+    pub fn new<K: AsRef<[u8]>>(secret_keys: &[K], salt: &[u8]) -> Result<Self, &'static str> {
         if secret_keys.is_empty() {
             return Err("at least one secret key is required");
         }
@@ -39,7 +37,7 @@ impl Signer {
             .map(|secret| derive(secret.as_ref(), salt))
             .collect::<Option<Vec<_>>>()
             .ok_or("HMAC-SHA1 refused a key")?;
-        Ok(Signer { keys, max_payload })
+        Ok(Signer { keys })
     }
 
     /// The cookie for the JSON `payload` signed at `timestamp`.
@@ -69,32 +67,58 @@ impl Signer {
 
     /// The JSON and the timestamp of a cookie, checked in itsdangerous's
     /// order: signature, timestamp, age (when `max_age` is given), payload.
+    ///
+    /// Nothing but the signature is decoded before the signature verifies,
+    /// so a forged cookie costs one MAC per key over its bytes, whatever it
+    /// claims to hold. What verifies was signed with one of our keys and is
+    /// loaded in full, as itsdangerous loads it.
     pub fn unsign(
         &self,
         cookie: &[u8],
         max_age: Option<i64>,
         now: i64,
     ) -> Result<(Vec<u8>, u64), Error> {
+        let (payload, timestamp) = self.verified_parts(cookie, max_age, now)?;
+        let json = decode_payload(payload)
+            .map_err(|message| Error::new(Kind::Payload, Some(timestamp), message))?;
+        Ok((json, timestamp))
+    }
+
+    /// Whether `cookie` passes `unsign` and its JSON contains `needle`.
+    pub fn signed_payload_contains(
+        &self,
+        cookie: &[u8],
+        max_age: Option<i64>,
+        now: i64,
+        needle: &[u8],
+    ) -> bool {
+        self.unsign(cookie, max_age, now).is_ok_and(|(json, _)| {
+            needle.is_empty() || json.windows(needle.len()).any(|window| window == needle)
+        })
+    }
+
+    /// `unsign` short of decoding the payload: the payload's text and the
+    /// timestamp of a cookie that verifies and is not expired.
+    fn verified_parts<'c>(
+        &self,
+        cookie: &'c [u8],
+        max_age: Option<i64>,
+        now: i64,
+    ) -> Result<(&'c [u8], u64), Error> {
         let Some((signed, sig)) = rsplit_dot(cookie) else {
             return Err(Error::new(Kind::Signature, None, "No b'.' found in value"));
         };
-        let verified = b64::decode(sig).is_some_and(|sig| self.verify(signed, &sig));
-        let Some((payload, ts_text)) = rsplit_dot(signed) else {
-            return Err(if verified {
-                Error::new(Kind::Timestamp, None, "timestamp missing")
-            } else {
-                Error::new(Kind::Signature, None, "Signature does not match")
-            });
-        };
-        let timestamp = decode_timestamp(ts_text);
-        if !verified {
+        if !self.verify(signed, sig) {
             return Err(Error::new(
                 Kind::Signature,
-                timestamp,
+                None,
                 "Signature does not match",
             ));
         }
-        let Some(timestamp) = timestamp else {
+        let Some((payload, ts_text)) = rsplit_dot(signed) else {
+            return Err(Error::new(Kind::Timestamp, None, "timestamp missing"));
+        };
+        let Some(timestamp) = decode_timestamp(ts_text) else {
             return Err(Error::new(Kind::Timestamp, None, "Malformed timestamp"));
         };
         if let Some(max_age) = max_age {
@@ -114,52 +138,38 @@ impl Signer {
                 ));
             }
         }
-        let json = self
-            .decode_payload(payload)
-            .map_err(|message| Error::new(Kind::Payload, Some(timestamp), message))?;
-        Ok((json, timestamp))
+        Ok((payload, timestamp))
     }
 
-    /// Whether the payload of `cookie`, decoded but NOT verified, contains
-    /// `needle`. Only for proving that a cookie cannot matter: a cookie
-    /// whose payload does not decode would not verify either.
-    pub fn payload_contains(&self, cookie: &[u8], needle: &[u8]) -> bool {
-        let Some((payload, _)) = rsplit_dot(cookie).and_then(|(signed, _)| rsplit_dot(signed))
-        else {
+    /// Whether any key gives `sig`, compared in constant time. A signature
+    /// text is read only as far as a tag's length, without allocating.
+    fn verify(&self, signed: &[u8], sig: &[u8]) -> bool {
+        let Some(sig) = b64::decode_exact::<TAG_LEN>(sig) else {
             return false;
         };
-        self.decode_payload(payload).is_ok_and(|text| {
-            needle.is_empty() || text.windows(needle.len()).any(|window| window == needle)
-        })
-    }
-
-    /// Whether any key gives `sig`, compared in constant time.
-    fn verify(&self, signed: &[u8], sig: &[u8]) -> bool {
         self.keys
             .iter()
-            .any(|key| key.clone().chain_update(signed).verify_slice(sig).is_ok())
+            .any(|key| key.clone().chain_update(signed).verify_slice(&sig).is_ok())
     }
+}
 
-    fn decode_payload(&self, payload: &[u8]) -> Result<Vec<u8>, String> {
-        let (compressed, text) = match payload.strip_prefix(b".") {
-            Some(rest) => (true, rest),
-            None => (false, payload),
-        };
-        let raw = b64::decode(text)
-            .ok_or("Could not base64 decode the payload because of an exception")?;
-        if !compressed {
-            return Ok(raw);
-        }
-        zlib::decompress_limited(&raw, self.max_payload).map_err(|e| match e {
-            InflateError::Corrupt => {
-                "Could not zlib decompress the payload before decoding the payload".to_owned()
-            }
-            InflateError::TooLarge => format!(
-                "The decompressed payload is larger than {} bytes",
-                self.max_payload
-            ),
-        })
+/// The JSON of a verified payload: base64, inflated when marked with `.`.
+fn decode_payload(payload: &[u8]) -> Result<Vec<u8>, &'static str> {
+    let (compressed, text) = match payload.strip_prefix(b".") {
+        Some(rest) => (true, rest),
+        None => (false, payload),
+    };
+    let raw =
+        b64::decode(text).ok_or("Could not base64 decode the payload because of an exception")?;
+    if !compressed {
+        return Ok(raw);
     }
+    zlib::decompress(&raw).map_err(|e| match e {
+        InflateError::Corrupt => {
+            "Could not zlib decompress the payload before decoding the payload"
+        }
+        InflateError::OutOfMemory => "The decompressed payload does not fit in memory",
+    })
 }
 
 /// The signing key: HMAC-SHA1 of the salt under the secret (itsdangerous's
@@ -188,37 +198,28 @@ fn timestamp_bytes(be: &[u8]) -> &[u8] {
     be.get(zeros..).unwrap_or_default()
 }
 
-/// itsdangerous reads any big-endian integer; leading zero bytes are
-/// accepted as it does, and a value past 64 bits is malformed.
+/// itsdangerous reads the timestamp as a big-endian unsigned 64-bit
+/// integer (`struct` format `>Q`, zeros prepended up to 8 bytes): more than
+/// 8 bytes is malformed, even when the extra ones are leading zeros. Read
+/// as it decodes, so no length of text allocates anything.
 fn decode_timestamp(text: &[u8]) -> Option<u64> {
-    let raw = b64::decode(text)?;
-    let digits = timestamp_bytes(&raw);
-    if digits.len() > 8 {
-        return None;
-    }
-    Some(digits.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b)))
+    let mut value = 0u64;
+    let mut bytes = 0usize;
+    b64::decode_with(text, |byte| {
+        if bytes == 8 {
+            return false;
+        }
+        bytes += 1;
+        value = (value << 8) | u64::from(byte);
+        true
+    })?;
+    Some(value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn payload_contains_reads_plain_and_compressed_payloads() {
-        let signer =
-            Signer::new(&[b"k"], b"cookie-session", LIMIT).unwrap_or_else(|e| panic!("{e}"));
-        let plain = signer.sign(br#"{"_permanent":true,"a":1}"#, NOW);
-        assert!(signer.payload_contains(plain.as_bytes(), br#""_permanent""#));
-        assert!(!signer.payload_contains(plain.as_bytes(), br#""other""#));
-        let long = format!(r#"{{"_permanent":true,"x":"{}"}}"#, "ab".repeat(200));
-        let packed = signer.sign(long.as_bytes(), NOW);
-        assert!(packed.starts_with('.'));
-        assert!(signer.payload_contains(packed.as_bytes(), br#""_permanent""#));
-        assert!(!signer.payload_contains(b"no dots", b"x"));
-        assert!(!signer.payload_contains(b"!!!.ZVPxAA.sig", b"x"));
-    }
-
-    const LIMIT: usize = 64 * 1024 * 32;
     const NOW: u64 = 1_700_000_000;
     const SMALL: &[u8] = br#"{"_fresh":true,"cart":[1,2,3],"user_id":123,"username":"alice"}"#;
     // URLSafeTimedSerializer(["old-key", "dev-secret"], salt="cookie-session",
@@ -232,8 +233,7 @@ mod tests {
     const ZERO_TIME_COOKIE: &str = "e30..Jrp3sxGhJE4bPIXt8ITD6_Z0mxc";
 
     fn signer() -> Signer {
-        Signer::new(&["old-key", "dev-secret"], b"cookie-session", LIMIT)
-            .unwrap_or_else(|e| panic!("{e}"))
+        Signer::new(&["old-key", "dev-secret"], b"cookie-session").unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn big_json() -> Vec<u8> {
@@ -279,8 +279,7 @@ mod tests {
 
     #[test]
     fn old_key_is_not_accepted_once_dropped() {
-        let s = Signer::new(&["dev-secret"], b"cookie-session", LIMIT)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let s = Signer::new(&["dev-secret"], b"cookie-session").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             kind(s.unsign(OLD_KEY_COOKIE.as_bytes(), None, 0)),
             Some(Kind::Signature)
@@ -330,17 +329,6 @@ mod tests {
     #[test]
     fn signed_but_broken_inside() {
         let s = signer();
-        let sign_raw = |text: &str| {
-            let tag = s
-                .keys
-                .first()
-                .cloned()
-                .map(|m| m.chain_update(text.as_bytes()).finalize().into_bytes())
-                .unwrap_or_default();
-            let mut out = format!("{text}.");
-            b64::encode_into(&tag, &mut out);
-            out
-        };
         let cases = [
             ("e30", Kind::Timestamp),
             ("e30.A", Kind::Timestamp),
@@ -350,20 +338,116 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(
-                kind(s.unsign(sign_raw(text).as_bytes(), None, 0)),
+                kind(s.unsign(sign_raw(&s, text).as_bytes(), None, 0)),
                 Some(want),
                 "{text}"
             );
         }
-        // Leading zero bytes in the timestamp are read as itsdangerous reads them.
+        // Leading zero bytes are read as itsdangerous reads them: up to
+        // 8 bytes in all.
         assert_eq!(
-            s.unsign(sign_raw("e30.AAAAAAAAZVPxAA").as_bytes(), None, 0),
+            s.unsign(sign_raw(&s, "e30.AAAAZVPxAA").as_bytes(), None, 0),
             Ok((b"{}".to_vec(), NOW))
+        );
+        assert_eq!(
+            kind(s.unsign(sign_raw(&s, "e30.AAAAAAAAZVPxAA").as_bytes(), None, 0)),
+            Some(Kind::Timestamp)
         );
     }
 
     #[test]
     fn no_keys() {
-        assert!(Signer::new::<&str>(&[], b"cookie-session", LIMIT).is_err());
+        assert!(Signer::new::<&str>(&[], b"cookie-session").is_err());
+    }
+
+    fn sign_raw(s: &Signer, text: &str) -> String {
+        let tag = s
+            .keys
+            .first()
+            .cloned()
+            .map(|m| m.chain_update(text.as_bytes()).finalize().into_bytes())
+            .unwrap_or_default();
+        let mut out = format!("{text}.");
+        b64::encode_into(&tag, &mut out);
+        out
+    }
+
+    #[test]
+    fn signed_payload_contains_searches_verified_payloads_only() {
+        let s = signer();
+        let now = i64::try_from(NOW).unwrap_or_default();
+        let plain = s.sign(br#"{"_permanent":true,"a":1}"#, NOW);
+        assert!(s.signed_payload_contains(plain.as_bytes(), Some(10), now, b"_permanent"));
+        assert!(s.signed_payload_contains(plain.as_bytes(), None, now, b""));
+        assert!(!s.signed_payload_contains(plain.as_bytes(), Some(10), now, b"other"));
+        // Expired, or not ours: nothing to find.
+        assert!(!s.signed_payload_contains(plain.as_bytes(), Some(10), now + 11, b"_permanent"));
+        let forged = plain.replacen("eyJ", "eyK", 1);
+        assert!(!s.signed_payload_contains(forged.as_bytes(), None, now, b""));
+        let long = format!(r#"{{"_permanent":true,"x":"{}"}}"#, "ab".repeat(200));
+        let packed = s.sign(long.as_bytes(), NOW);
+        assert!(packed.starts_with('.'));
+        assert!(s.signed_payload_contains(packed.as_bytes(), None, now, b"_permanent"));
+        assert!(!s.signed_payload_contains(b"no dots", None, now, b""));
+        assert!(!s.signed_payload_contains(b"!!!.ZVPxAA.sig", None, now, b""));
+    }
+
+    #[test]
+    fn forged_cookies_are_refused_before_anything_is_decoded() {
+        let s = signer();
+        // A compressed payload and a timestamp that would decode: neither
+        // is read, and the refusal carries no (unverified) timestamp.
+        let forged = BIG_COOKIE.replacen(".eJx", ".eJy", 1);
+        let error = s.unsign(forged.as_bytes(), None, 0).err();
+        assert_eq!(
+            error.map(|e| (e.kind, e.timestamp)),
+            Some((Kind::Signature, None))
+        );
+        // A signature of any length is refused without decoding it all.
+        let long_sig = format!("e30.ZVPxAA.{}", "A".repeat(1 << 20));
+        assert_eq!(
+            kind(s.unsign(long_sig.as_bytes(), None, 0)),
+            Some(Kind::Signature)
+        );
+    }
+
+    #[test]
+    fn verified_timestamps_of_any_spelling() {
+        let s = signer();
+        let cases: [(&str, Option<u64>); 6] = [
+            ("e30.", Some(0)),
+            ("e30.AAAAAAAAAAA", Some(0)),
+            ("e30.gAAAAAAAAAA", Some(1 << 63)),
+            ("e30.__________8", Some(u64::MAX)),
+            ("e30.AQAAAAAAAAAA", None),
+            ("e30.AAAAAAAAAAAAAAAA", None),
+        ];
+        for (text, want) in cases {
+            let got = s.unsign(sign_raw(&s, text).as_bytes(), None, 0);
+            match want {
+                Some(ts) => assert_eq!(got, Ok((b"{}".to_vec(), ts)), "{text}"),
+                None => assert_eq!(kind(got), Some(Kind::Timestamp), "{text}"),
+            }
+        }
+    }
+
+    #[test]
+    fn far_timestamps_are_expired_both_ways() {
+        let s = signer();
+        let future = s.sign(b"{}", u64::MAX);
+        let error = s.unsign(future.as_bytes(), Some(i64::MAX), i64::MAX).err();
+        assert_eq!(
+            error.map(|e| (e.kind, e.timestamp)),
+            Some((Kind::Expired, Some(u64::MAX)))
+        );
+        let past = s.sign(b"{}", 0);
+        assert_eq!(
+            kind(s.unsign(past.as_bytes(), Some(i64::MIN), i64::MIN)),
+            Some(Kind::Expired)
+        );
+        assert_eq!(
+            s.unsign(past.as_bytes(), Some(i64::MAX), i64::MAX),
+            Ok((b"{}".to_vec(), 0))
+        );
     }
 }

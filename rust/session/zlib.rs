@@ -1,12 +1,14 @@
 //! zlib as Python's `zlib` module does it, with the C zlib behind flate2.
 //!
 //! Compressing must give exactly `zlib.compress(data)`, since the payload is
-//! part of the signed text (see `deflate`). Decompressing stops at a size
-//! limit: a small cookie must not be able to inflate into an arbitrary
-//! amount of memory. An inflate state costs more to set up than a session
-//! costs to inflate, so each thread keeps one and resets it.
+//! part of the signed text (see `deflate`). Decompressing has no size limit,
+//! as Python's has none: only a payload whose signature verified is ever
+//! inflated, and that one was written with our key. An inflate state costs
+//! more to set up than a session costs to inflate, so each thread keeps one
+//! and resets it.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::{Decompress, FlushDecompress, Status};
 
@@ -46,62 +48,51 @@ pub fn compress_if_shorter(data: &[u8]) -> Option<Vec<u8>> {
 pub enum InflateError {
     /// Not a complete, valid zlib stream.
     Corrupt,
-    /// It inflates to more than the limit.
-    TooLarge,
+    /// Its output did not fit in memory (where Python raises `MemoryError`).
+    OutOfMemory,
+}
+
+/// Calls of `decompress` since the process started, for tests that prove
+/// what a refused cookie never reaches. Relaxed: a count, not a fence.
+static INFLATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times `decompress` has been called, on any thread.
+pub fn inflations() -> u64 {
+    INFLATIONS.load(Ordering::Relaxed)
 }
 
 /// `zlib.decompress(data)` (bytes after the end of the stream are ignored,
-/// as Python does), failing once the output would exceed `limit` bytes.
-/// The buffer grows by doubling and never beyond `limit`.
-pub fn decompress_limited(data: &[u8], limit: usize) -> Result<Vec<u8>, InflateError> {
+/// as Python does).
+pub fn decompress(data: &[u8]) -> Result<Vec<u8>, InflateError> {
+    INFLATIONS.fetch_add(1, Ordering::Relaxed);
     with_state(&INFLATE, new_inflate, |inflate| {
         inflate.reset(true);
-        inflate_into(inflate, data, limit)
+        inflate_into(inflate, data)
     })
 }
 
-fn inflate_into(
-    inflate: &mut Decompress,
-    data: &[u8],
-    limit: usize,
-) -> Result<Vec<u8>, InflateError> {
+fn inflate_into(inflate: &mut Decompress, data: &[u8]) -> Result<Vec<u8>, InflateError> {
+    // A session's JSON inflates to a few times its compressed size; the
+    // buffer starts there and doubles.
     let mut out: Vec<u8> = Vec::new();
-    let mut filled = 0usize;
-    // Once `out` is at the limit, one more byte of output proves it too large.
-    let mut probe = [0u8; 1];
+    out.try_reserve_exact(data.len().saturating_mul(4).max(256))
+        .map_err(|_| InflateError::OutOfMemory)?;
     loop {
-        if filled == out.len() && out.len() < limit {
-            let grow = out
-                .len()
-                .max(data.len().saturating_mul(4))
-                .max(256)
-                .min(limit - out.len());
-            out.resize(out.len() + grow, 0);
+        if out.len() == out.capacity() {
+            out.try_reserve(out.capacity())
+                .map_err(|_| InflateError::OutOfMemory)?;
         }
-        let at_limit = filled == out.len();
         let (in_before, out_before) = (inflate.total_in(), inflate.total_out());
         let consumed = usize::try_from(in_before).map_err(|_| InflateError::Corrupt)?;
         let input = data.get(consumed..).ok_or(InflateError::Corrupt)?;
-        let dst = if at_limit {
-            &mut probe[..]
-        } else {
-            out.get_mut(filled..).ok_or(InflateError::Corrupt)?
-        };
         let status = inflate
-            .decompress(input, dst, FlushDecompress::Finish)
+            .decompress_vec(input, &mut out, FlushDecompress::Finish)
             .map_err(|_| InflateError::Corrupt)?;
-        let produced =
-            usize::try_from(inflate.total_out() - out_before).map_err(|_| InflateError::Corrupt)?;
-        if at_limit && produced > 0 {
-            return Err(InflateError::TooLarge);
-        }
-        filled += produced;
         if status == Status::StreamEnd {
-            out.truncate(filled);
             return Ok(out);
         }
-        if produced == 0 && inflate.total_in() == in_before {
-            // No input left to move the stream on: it is truncated.
+        if inflate.total_out() == out_before && inflate.total_in() == in_before {
+            // Room to write and still no progress: the stream is truncated.
             return Err(InflateError::Corrupt);
         }
     }
@@ -142,21 +133,20 @@ mod tests {
     }
 
     #[test]
-    fn decompress_round_trip_and_limit() {
-        let json = small_json();
-        assert_eq!(decompress_limited(SMALL_JSON_Z, 1 << 20), Ok(json.clone()));
-        assert_eq!(
-            decompress_limited(SMALL_JSON_Z, json.len()),
-            Ok(json.clone())
-        );
-        assert_eq!(
-            decompress_limited(SMALL_JSON_Z, json.len() - 1),
-            Err(InflateError::TooLarge)
-        );
-        assert_eq!(
-            decompress_limited(SMALL_JSON_Z, 0),
-            Err(InflateError::TooLarge)
-        );
+    fn decompress_round_trip() {
+        assert_eq!(decompress(SMALL_JSON_Z), Ok(small_json()));
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let z = compress_if_shorter(&data).unwrap_or_default();
+        assert_eq!(decompress(&z), Ok(data));
+    }
+
+    #[test]
+    fn decompress_counts_its_calls() {
+        let before = inflations();
+        let _ = decompress(b"not zlib");
+        let _ = decompress(SMALL_JSON_Z);
+        // Other tests' threads may add theirs.
+        assert!(inflations() >= before + 2);
     }
 
     #[test]
@@ -164,40 +154,29 @@ mod tests {
         let short = SMALL_JSON_Z
             .get(..SMALL_JSON_Z.len() - 1)
             .unwrap_or_default();
-        assert_eq!(
-            decompress_limited(short, 1 << 20),
-            Err(InflateError::Corrupt)
-        );
-        assert_eq!(decompress_limited(b"", 1 << 20), Err(InflateError::Corrupt));
-        assert_eq!(
-            decompress_limited(b"not zlib", 1 << 20),
-            Err(InflateError::Corrupt)
-        );
+        assert_eq!(decompress(short), Err(InflateError::Corrupt));
+        assert_eq!(decompress(b""), Err(InflateError::Corrupt));
+        assert_eq!(decompress(b"not zlib"), Err(InflateError::Corrupt));
         let mut bad_sum = SMALL_JSON_Z.to_vec();
         if let Some(last) = bad_sum.last_mut() {
             *last ^= 1;
         }
-        assert_eq!(
-            decompress_limited(&bad_sum, 1 << 20),
-            Err(InflateError::Corrupt)
-        );
+        assert_eq!(decompress(&bad_sum), Err(InflateError::Corrupt));
     }
 
     #[test]
     fn trailing_bytes_are_ignored() {
         let mut z = SMALL_JSON_Z.to_vec();
         z.extend(b"garbage");
-        assert_eq!(decompress_limited(&z, 1 << 20), Ok(small_json()));
+        assert_eq!(decompress(&z), Ok(small_json()));
     }
 
     #[test]
-    fn bomb_stops_at_limit() {
+    fn a_large_stream_inflates_in_full() {
+        // What a 10 KB payload signed with our key may hold: all of it.
         let zeros = vec![0u8; 10 << 20];
         let bomb = compress_if_shorter(&zeros).unwrap_or_default();
         assert!(bomb.len() < 20_000);
-        assert_eq!(
-            decompress_limited(&bomb, 64 << 10),
-            Err(InflateError::TooLarge)
-        );
+        assert_eq!(decompress(&bomb).map(|v| v.len()), Ok(10 << 20));
     }
 }
