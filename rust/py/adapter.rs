@@ -85,12 +85,13 @@ fn routes_of<'py>(map: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Routes>> {
 
 /// `method.upper()` as a str object, the given one when it is already.
 fn upper<'py>(method: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyString>> {
-    let text = utf8(method)?;
-    if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_lowercase()) {
-        return Ok(method.clone());
-    }
-    if text.is_ascii() {
-        return Ok(PyString::new(method.py(), &text.to_ascii_uppercase()));
+    if let Ok(text) = utf8(method) {
+        if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_lowercase()) {
+            return Ok(method.clone());
+        }
+        if text.is_ascii() {
+            return Ok(PyString::new(method.py(), &text.to_ascii_uppercase()));
+        }
     }
     Ok(method
         .call_method0(intern!(method.py(), "upper"))?
@@ -486,138 +487,145 @@ fn run_ops<'py>(
     }
 }
 
-/// Werkzeug's `Rule.build` of a rule whose builder flaskrs follows:
-/// (domain part, path with query), or None when a converter refused.
-#[allow(clippy::too_many_arguments)]
-fn build_plan<'py>(
+/// One call of `build`: what every rule's attempt reads.
+struct Building<'a, 'g, 'py> {
     py: Python<'py>,
-    router: &Router,
-    map: &Bound<'py, PyAny>,
-    live: &LiveRule,
-    plan: &Plan,
-    given: &Given<'_, 'py>,
+    router: &'a Router,
+    map: &'a Bound<'py, PyAny>,
+    given: &'a Given<'g, 'py>,
     append_unknown: bool,
-) -> PyResult<Option<(String, String)>> {
-    if given.texts.iter().any(Option::is_none) {
-        return Err(keywords_must_be_strings());
-    }
-    for name in plan.consumed.iter().take(plan.required) {
-        if given.position(name).is_none() {
-            return Err(PyTypeError::new_err(format!(
-                "missing required argument: '{name}'"
-            )));
-        }
-    }
-    let mut query = String::new();
-    if append_unknown {
-        let unknown: SmallVec<[usize; 8]> = (0..given.keys.len())
-            .filter(|&i| {
-                given
-                    .texts
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .is_some_and(|t| !plan.consumed.iter().any(|c| same(c, t)))
-            })
-            .collect();
-        if !unknown.is_empty() {
-            let rule = live.rule.bind(py);
-            // `rule.map.sort_parameters`, the rule's map being the one compiled.
-            let sort = if live.seen(py, Attr::Map) == Seen::Compiled {
-                router.map_attr(map, MapAttr::SortParameters)?
-            } else {
-                live.get(py, Attr::Map)?
-                    .getattr(intern!(py, "sort_parameters"))?
-            };
-            let sort = sort.is_truthy()?;
-            if plan.python_query || sort {
-                let d = PyDict::new(py);
-                for &i in &unknown {
-                    if let (Some(k), Some(v)) = (given.keys.get(i), given.values.get(i)) {
-                        d.set_item(k, v)?;
-                    }
-                }
-                let params = rule.call_method1(intern!(py, "_encode_query_vars"), (d,))?;
-                query.push_str(utf8(params.downcast::<PyString>()?)?);
-            } else {
-                for &i in &unknown {
-                    if let (Some(Some(k)), Some(v)) = (given.texts.get(i), given.values.get(i)) {
-                        encode_query_item(&mut query, k, v)?;
-                    }
-                }
-            }
-        }
-    }
-    let compiled = live.compiled_converters(py)?;
-    let mut domain = String::new();
-    let mut path = scratch();
-    if !run_ops(py, &mut domain, &plan.domain, live, compiled, given)?
-        || !run_ops(py, &mut path, &plan.path, live, compiled, given)?
-    {
-        give_back(path);
-        return Ok(None);
-    }
-    if !query.is_empty() {
-        path.push('?');
-        path.push_str(&query);
-    }
-    Ok(Some((domain, path)))
+    /// The values as a dict, made for the first rule that builds its own way.
+    dict: Option<Bound<'py, PyDict>>,
 }
 
-/// One rule's attempt at `build`: (domain part, path, websocket) or None.
-#[allow(clippy::too_many_arguments)]
-fn build_one<'py>(
-    py: Python<'py>,
-    router: &Router,
-    map: &Bound<'py, PyAny>,
-    view: &View,
-    given: &Given<'_, 'py>,
-    dict: &mut Option<Bound<'py, PyDict>>,
-    method: Option<&Bound<'py, PyString>>,
-    append_unknown: bool,
-) -> PyResult<Option<(String, String, bool)>> {
-    let live = &view.live;
-    let built = match &view.plan {
-        Some(plan) => {
-            if !suitable(py, live, given, method)? {
-                return Ok(None);
-            }
-            build_plan(py, router, map, live, plan, given, append_unknown)?
+impl<'py> Building<'_, '_, 'py> {
+    /// Werkzeug's `Rule.build` of a rule whose builder flaskrs follows:
+    /// (domain part, path with query), or None when a converter refused.
+    fn with_plan(&self, live: &LiveRule, plan: &Plan) -> PyResult<Option<(String, String)>> {
+        let (py, router, map, given, append_unknown) = (
+            self.py,
+            self.router,
+            self.map,
+            self.given,
+            self.append_unknown,
+        );
+        if given.texts.iter().any(Option::is_none) {
+            return Err(keywords_must_be_strings());
         }
-        None => {
-            // The rule's class has its own idea: ask it, as Werkzeug does.
-            let values = match dict {
-                Some(d) => d.clone(),
-                None => {
-                    let d = given.to_dict(py)?;
-                    *dict = Some(d.clone());
-                    d
+        for name in plan.consumed.iter().take(plan.required) {
+            if given.position(name).is_none() {
+                return Err(PyTypeError::new_err(format!(
+                    "missing required argument: '{name}'"
+                )));
+            }
+        }
+        let mut query = String::new();
+        if append_unknown {
+            let unknown: SmallVec<[usize; 8]> = (0..given.keys.len())
+                .filter(|&i| {
+                    given
+                        .texts
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .is_some_and(|t| !plan.consumed.iter().any(|c| same(c, t)))
+                })
+                .collect();
+            if !unknown.is_empty() {
+                let rule = live.rule.bind(py);
+                // `rule.map.sort_parameters`, the rule's map being the one compiled.
+                let sort = if live.seen(py, Attr::Map) == Seen::Compiled {
+                    router.map_attr(map, MapAttr::SortParameters)?
+                } else {
+                    live.get(py, Attr::Map)?
+                        .getattr(intern!(py, "sort_parameters"))?
+                };
+                let sort = sort.is_truthy()?;
+                if plan.python_query || sort {
+                    let d = PyDict::new(py);
+                    for &i in &unknown {
+                        if let (Some(k), Some(v)) = (given.keys.get(i), given.values.get(i)) {
+                            d.set_item(k, v)?;
+                        }
+                    }
+                    let params = rule.call_method1(intern!(py, "_encode_query_vars"), (d,))?;
+                    query.push_str(utf8(params.downcast::<PyString>()?)?);
+                } else {
+                    for &i in &unknown {
+                        if let (Some(Some(k)), Some(v)) = (given.texts.get(i), given.values.get(i))
+                        {
+                            encode_query_item(&mut query, k, v)?;
+                        }
+                    }
                 }
-            };
-            let rule = live.rule.bind(py);
-            if !rule
-                .call_method1(intern!(py, "suitable_for"), (&values, method))?
-                .is_truthy()?
-            {
-                return Ok(None);
-            }
-            let rv = rule.call_method1(intern!(py, "build"), (&values, append_unknown))?;
-            if rv.is_none() {
-                None
-            } else {
-                let (d, p): (Bound<'_, PyAny>, Bound<'_, PyAny>) = rv.extract()?;
-                Some((
-                    d.str()?.to_cow()?.into_owned(),
-                    p.str()?.to_cow()?.into_owned(),
-                ))
             }
         }
-    };
-    let Some((domain, path)) = built else {
-        return Ok(None);
-    };
-    let websocket = truthy(py, Ok(live), Attr::Websocket)?;
-    Ok(Some((domain, path, websocket)))
+        let compiled = live.compiled_converters(py)?;
+        let mut domain = String::new();
+        let mut path = scratch();
+        if !run_ops(py, &mut domain, &plan.domain, live, compiled, given)?
+            || !run_ops(py, &mut path, &plan.path, live, compiled, given)?
+        {
+            give_back(path);
+            return Ok(None);
+        }
+        if !query.is_empty() {
+            path.push('?');
+            path.push_str(&query);
+        }
+        Ok(Some((domain, path)))
+    }
+
+    /// One rule's attempt at `build`: (domain part, path, websocket) or None.
+    fn one(
+        &mut self,
+        view: &View,
+        method: Option<&Bound<'py, PyString>>,
+    ) -> PyResult<Option<(String, String, bool)>> {
+        let (py, append_unknown) = (self.py, self.append_unknown);
+        let live = &view.live;
+        let built = match &view.plan {
+            Some(plan) => {
+                if !suitable(py, live, self.given, method)? {
+                    return Ok(None);
+                }
+                self.with_plan(live, plan)?
+            }
+            None => {
+                // The rule's class has its own idea: ask it, as Werkzeug does.
+                let values = match &self.dict {
+                    Some(d) => d.clone(),
+                    None => {
+                        let d = self.given.to_dict(py)?;
+                        self.dict = Some(d.clone());
+                        d
+                    }
+                };
+                let rule = live.rule.bind(py);
+                if !rule
+                    .call_method1(intern!(py, "suitable_for"), (&values, method))?
+                    .is_truthy()?
+                {
+                    return Ok(None);
+                }
+                let rv = rule.call_method1(intern!(py, "build"), (&values, append_unknown))?;
+                if rv.is_none() {
+                    None
+                } else {
+                    let (d, p): (Bound<'_, PyAny>, Bound<'_, PyAny>) = rv.extract()?;
+                    Some((
+                        d.str()?.to_cow()?.into_owned(),
+                        p.str()?.to_cow()?.into_owned(),
+                    ))
+                }
+            }
+        };
+        let Some((domain, path)) = built else {
+            return Ok(None);
+        };
+        let websocket = truthy(py, Ok(live), Attr::Websocket)?;
+        Ok(Some((domain, path, websocket)))
+    }
 }
 
 /// `redirect_to` with each `<name>` replaced by the value's URL form, as
@@ -767,7 +775,7 @@ impl AdapterCore {
             Cow::Owned(format!("/{}", raw.trim_start_matches('/')))
         };
         let method = match &method {
-            Some(m) if !utf8(m)?.is_empty() => upper(m)?,
+            Some(m) if m.len()? > 0 => upper(m)?,
             _ => upper(&field!(slf, default_method))?,
         };
         let mut hooks = LiveHooks {
@@ -1000,14 +1008,19 @@ impl AdapterCore {
             .map_or(&[], Vec::as_slice);
         let host_matching = router.map_attr(&map, MapAttr::HostMatching)?.is_truthy()?;
         let server_name = utf8(&server_name)?;
-        let mut dict = None;
+        let mut building = Building {
+            py,
+            router,
+            map: &map,
+            given: &given,
+            append_unknown,
+            dict: None,
+        };
         let mut attempt =
             |m: Option<&Bound<'py, PyString>>| -> PyResult<Option<(String, String, bool)>> {
                 let mut first = None;
                 for view in candidates.iter().filter_map(|&i| router.view(i)) {
-                    let Some((d, p, ws)) =
-                        build_one(py, router, &map, view, &given, &mut dict, m, append_unknown)?
-                    else {
+                    let Some((d, p, ws)) = building.one(view, m)? else {
                         continue;
                     };
                     if !host_matching || same(&d, server_name) {
@@ -1030,11 +1043,10 @@ impl AdapterCore {
         }
         let Some((domain, path, websocket)) = built else {
             let values = given.to_dict(py)?;
-            let method = method.as_ref().map(utf8).transpose()?;
             return Err(werkzeug::build_failed(
                 &endpoint,
                 &values,
-                method,
+                method.as_ref(),
                 slf.as_any(),
             ));
         };

@@ -5,7 +5,7 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
-use pyo3::types::{PyDict, PyList, PySet, PyType};
+use pyo3::types::{PyDict, PyList, PySet, PyString, PyType};
 
 macro_rules! werkzeug_class {
     ($fn:ident, $module:literal, $name:literal) => {
@@ -75,7 +75,7 @@ pub fn redirect(url: &Bound<'_, PyAny>) -> PyErr {
 pub fn build_failed(
     endpoint: &Bound<'_, PyAny>,
     values: &Bound<'_, PyDict>,
-    method: Option<&str>,
+    method: Option<&Bound<'_, PyString>>,
     adapter: &Bound<'_, PyAny>,
 ) -> PyErr {
     let py = endpoint.py();
