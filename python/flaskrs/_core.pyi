@@ -86,7 +86,6 @@ class AdapterCore:
         path_info: str,
         default_method: str,
         query_args: t.Any = None,
-        *,
         routes: Routes | None = None,
     ) -> AdapterCore: ...
     def match(

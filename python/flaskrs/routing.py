@@ -166,7 +166,7 @@ class Map(_WerkzeugMap):
             "/" if path_info is None else path_info,
             default_method,
             query_args,
-            routes=self._routes,
+            self._routes,
         )
 
     def bind_to_environ(
@@ -219,7 +219,7 @@ class Map(_WerkzeugMap):
             path_info,
             env["REQUEST_METHOD"],
             query,
-            routes=self._routes,
+            self._routes,
         )
 
 

@@ -676,7 +676,7 @@ fn fill_placeholders(
 #[pymethods]
 impl AdapterCore {
     #[new]
-    #[pyo3(signature = (map, server_name, script_name, subdomain, url_scheme, path_info, default_method, query_args=None, *, routes=None))]
+    #[pyo3(signature = (map, server_name, script_name, subdomain, url_scheme, path_info, default_method, query_args=None, routes=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
