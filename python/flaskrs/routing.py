@@ -384,9 +384,9 @@ def _build_plan(rule: Rule) -> tuple[t.Any, ...] | None:
     follow: the domain and path as ``(is_variable, text)`` steps with static
     text already quoted, the names the builder takes as arguments (those it
     needs first) and how many it needs, and whether the class encodes query
-    strings its own way. None when the rule
-    must be asked itself (a class that builds its own way, or a variable
-    whose default Werkzeug wrote into the builder)."""
+    strings its own way. None when the rule must be asked itself (a class
+    that builds its own way, or a variable whose default Werkzeug wrote into
+    the builder)."""
     cls = type(rule)
     if (
         cls.build is not Rule.build
