@@ -713,21 +713,15 @@ pub(crate) mod tests_support {
             PartSpec::Static(String::new()),
             PartSpec::Static(String::new()),
         ];
-        let mut segments: Vec<&str> = rule.trim_start_matches('/').split('/').collect();
-        let mut i = 0;
-        while i < segments.len() {
-            let seg = segments[i];
-            if let Some(name) = seg.strip_prefix("<path:") {
-                let _ = name;
-                let rest = segments.split_off(i + 1);
+        let mut segments = rule.trim_start_matches('/').split('/');
+        while let Some(seg) = segments.next() {
+            if seg.starts_with("<path:") {
+                // A path converter takes the rest, as one final part.
+                let rest: Vec<&str> = segments.collect();
                 let suffixed = rest.last() == Some(&"");
                 let mut content = String::from("(?P<__werkzeug_0>[^/].*?)");
-                let body: Vec<&str> = if suffixed {
-                    rest[..rest.len() - 1].to_vec()
-                } else {
-                    rest.clone()
-                };
-                for s in body {
+                let body = rest.len() - usize::from(suffixed);
+                for s in rest.iter().take(body) {
                     content.push('/');
                     content.push_str(s);
                 }
@@ -770,7 +764,6 @@ pub(crate) mod tests_support {
                 PartSpec::Static(seg.to_owned())
             };
             parts.push(part);
-            i += 1;
         }
         parts
     }
