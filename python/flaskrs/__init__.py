@@ -1,8 +1,9 @@
 """flaskrs: Flask 3.1.3's API, with its hot paths in Rust.
 
-The names are Flask's; ``AppContext`` is exported too. The templating and
-blueprint names are imported on first use, so that an app that renders no
-template does not load Jinja.
+The names are Flask's; ``AppContext`` is exported too. Importing the package
+loads the same submodules as importing Flask does (``cli``, ``sessions``,
+``templating``...), so code that reaches ``flask.cli`` after a plain
+``import flask`` finds it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import typing as t
 
 from . import json as json
 from .app import Flask as Flask
+from .blueprints import Blueprint as Blueprint
 from .config import Config as Config
 from .ctx import after_this_request as after_this_request
 from .ctx import AppContext as AppContext
@@ -42,38 +44,15 @@ from .signals import request_finished as request_finished
 from .signals import request_started as request_started
 from .signals import request_tearing_down as request_tearing_down
 from .signals import template_rendered as template_rendered
+from .templating import render_template as render_template
+from .templating import render_template_string as render_template_string
+from .templating import stream_template as stream_template
+from .templating import stream_template_string as stream_template_string
 from .wrappers import Request as Request
 from .wrappers import Response as Response
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from .blueprints import Blueprint as Blueprint
-    from .templating import render_template as render_template
-    from .templating import render_template_string as render_template_string
-    from .templating import stream_template as stream_template
-    from .templating import stream_template_string as stream_template_string
-
-# The module's namespace: the name ``globals`` here is the submodule.
-_namespace: dict[str, t.Any] = vars()
-
-# name -> module that defines it, imported on first access
-_LAZY = {
-    "Blueprint": "blueprints",
-    "render_template": "templating",
-    "render_template_string": "templating",
-    "stream_template": "templating",
-    "stream_template_string": "templating",
-}
-
 
 def __getattr__(name: str) -> t.Any:
-    module = _LAZY.get(name)
-    if module is not None:
-        import importlib
-
-        value = getattr(importlib.import_module(f".{module}", __name__), name)
-        _namespace[name] = value
-        return value
-
     if name == "__version__":
         import warnings
 
@@ -92,7 +71,3 @@ def __getattr__(name: str) -> t.Any:
         return _FLASK_COMPAT_VERSION
 
     raise AttributeError(name)
-
-
-def __dir__() -> list[str]:
-    return sorted({*_namespace, *_LAZY})

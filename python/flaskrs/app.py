@@ -13,14 +13,17 @@ import collections.abc as cabc
 import os
 import sys
 import typing as t
+import weakref as weakref  # flask.app.weakref, for callers
 from contextlib import closing
 from datetime import timedelta
 from functools import lru_cache
 from inspect import iscoroutinefunction
+from itertools import chain as chain  # flask.app.chain, for callers
 from types import FunctionType
 from types import TracebackType
 from urllib.parse import quote as _url_quote
 
+import click
 from werkzeug.datastructures import Headers
 from werkzeug.datastructures import ImmutableDict
 from werkzeug.exceptions import BadRequestKeyError
@@ -34,28 +37,35 @@ from werkzeug.serving import is_running_from_reloader
 from werkzeug.utils import cached_property
 from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
+from werkzeug.wsgi import get_host as get_host  # flask.app.get_host, for callers
 
+from . import cli
 from . import typing as ft
 from .ctx import AppContext
 from .ctx import RequestContext
 from .globals import _cv_app
 from .globals import _cv_request
+from .globals import current_app as current_app  # flask.app.current_app
 from .globals import g
 from .globals import request
+from .globals import request_ctx as request_ctx  # flask.app.request_ctx
 from .globals import session
-from .helpers import _LazyClassAttribute
 from .helpers import get_debug_flag
 from .helpers import get_flashed_messages
 from .helpers import get_load_dotenv
 from .helpers import send_from_directory
+from .routing import Rule as Rule  # flask.app.Rule, for callers
 from .sansio.app import _make_timedelta as _make_timedelta
 from .sansio.app import App
 from .sansio.scaffold import _sentinel
+from .sessions import SecureCookieSessionInterface
+from .sessions import SessionInterface
 from .signals import appcontext_tearing_down
 from .signals import got_request_exception
 from .signals import request_finished
 from .signals import request_started
 from .signals import request_tearing_down
+from .templating import Environment
 from .wrappers import _FAST_RESPONSE
 from .wrappers import _status_line
 from .wrappers import Request
@@ -66,10 +76,18 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIEnvironment
     from click import Group
 
-    from .sessions import SessionInterface
-    from .templating import Environment
     from .testing import FlaskClient
     from .testing import FlaskCliRunner
+
+# Flask's names for the decorators' type variables, which typed extensions
+# import from here.
+T_shell_context_processor = t.TypeVar(
+    "T_shell_context_processor", bound=ft.ShellContextProcessorCallable
+)
+T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
+T_template_filter = t.TypeVar("T_template_filter", bound=ft.TemplateFilterCallable)
+T_template_global = t.TypeVar("T_template_global", bound=ft.TemplateGlobalCallable)
+T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
 
 
 def _config_defaults() -> ImmutableDict[str, t.Any]:
@@ -243,11 +261,8 @@ class Flask(App):
 
     response_class: type[Response] = Response
 
-    #: The session interface; Flask's signed cookie by default, made when
-    #: first used.
-    session_interface: SessionInterface = _LazyClassAttribute(  # type: ignore[assignment]
-        ".sessions", "SecureCookieSessionInterface", instantiate=True
-    )
+    #: The session interface; Flask's signed cookie by default.
+    session_interface: SessionInterface = SecureCookieSessionInterface()
 
     #: ``(session interface, may its session open lazily)``, remembered
     #: per app by ``_session_is_lazy``.
@@ -257,9 +272,7 @@ class Flask(App):
     def cli(self) -> Group:  # type: ignore[override]
         """The app's click command group (``flask`` sub-commands), built on
         first access."""
-        from .cli import AppGroup
-
-        group = AppGroup()
+        group = cli.AppGroup()
         group.name = self.name
         return group
 
@@ -452,12 +465,8 @@ class Flask(App):
         the app."""
         if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
             if not is_running_from_reloader():
-                import click
-
                 click.secho(_RUN_UNDER_CLI, fg="red")
             return
-
-        from . import cli
 
         dotenv_debug = False
         if get_load_dotenv(load_dotenv):
@@ -514,13 +523,12 @@ class Flask(App):
         cached = self._lazy_session_for
         if cached is not None and cached[0] is interface:
             return cached[1]
-        from .sessions import SecureCookieSessionInterface as Default
-
         cls = type(interface)
+        stock = SecureCookieSessionInterface
         lazy = (
-            isinstance(interface, Default)
-            and cls.open_session is Default.open_session
-            and cls.save_session is Default.save_session
+            isinstance(interface, stock)
+            and cls.open_session is stock.open_session
+            and cls.save_session is stock.save_session
             and "open_session" not in vars(interface)
             and "save_session" not in vars(interface)
         )

@@ -9,13 +9,14 @@ from datetime import timedelta
 
 from werkzeug.utils import cached_property
 
+from .cli import AppGroup
 from .globals import current_app
 from .helpers import send_from_directory
 from .sansio.blueprints import Blueprint as SansioBlueprint
 from .sansio.blueprints import BlueprintSetupState as BlueprintSetupState
+from .sansio.scaffold import _sentinel as _sentinel
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .cli import AppGroup
     from .wrappers import Response
 
 _READ_MODES = frozenset({"r", "rt", "rb"})
@@ -38,8 +39,6 @@ class Blueprint(SansioBlueprint):
         """The click group of the blueprint's ``flask`` commands, added to
         the app's when the blueprint is registered (see ``cli_group``).
         Made when first used."""
-        from .cli import AppGroup
-
         group = AppGroup()
         group.name = self.name
         return group

@@ -6,15 +6,17 @@ from __future__ import annotations
 import typing as t
 from functools import cache
 
+from jinja2.loaders import BaseLoader
 from werkzeug.routing import RequestRedirect
 
+from .blueprints import Blueprint
 from .globals import _cv_request
+from .globals import request_ctx as request_ctx  # flask.debughelpers.request_ctx
+from .sansio.app import App
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from jinja2.loaders import BaseLoader
     from werkzeug.datastructures import MultiDict
 
-    from .sansio.app import App
     from .sansio.scaffold import Scaffold
     from .wrappers import Request
 
@@ -128,21 +130,21 @@ def _loader_attribute_lines(name: str, value: t.Any) -> list[str]:
     return []
 
 
-def _loader_lines(loader: BaseLoader) -> list[str]:
+def _dump_loader_info(loader: BaseLoader) -> t.Iterator[str]:
+    """The lines describing ``loader`` in the report: its class, then its
+    public attributes that print well."""
     kind = type(loader)
-    lines = [f"class: {kind.__module__}.{kind.__name__}"]
+    yield f"class: {kind.__module__}.{kind.__name__}"
     attrs = vars(loader)
     for name in sorted(attrs):
         if not name.startswith("_"):
-            lines += _loader_attribute_lines(name, attrs[name])
-    return lines
+            yield from _loader_attribute_lines(name, attrs[name])
 
 
-def _describe_source(source: t.Any, app_class: type[App]) -> str:
-    if isinstance(source, app_class):
+def _describe_source(source: t.Any) -> str:
+    if isinstance(source, App):
         return f"application {source.import_name!r}"
-    # Duck-typed: a blueprint without importing the blueprint module.
-    if hasattr(source, "name") and hasattr(source, "deferred_functions"):
+    if isinstance(source, Blueprint):
         return f"blueprint {source.name!r} ({source.import_name})"
     return repr(source)
 
@@ -165,14 +167,12 @@ def explain_template_loading_attempts(
     app: App, template: str, attempts: list[_Attempt]
 ) -> None:
     """Log which loaders were asked for ``template`` and what each found."""
-    from .sansio.app import App
-
     indent = " " * 7
     report = [f"Locating template {template!r}:"]
     hits = 0
     for number, (loader, source, found) in enumerate(attempts, start=1):
-        report.append(f"{number:5}: trying loader of {_describe_source(source, App)}")
-        report.extend(indent + line for line in _loader_lines(loader))
+        report.append(f"{number:5}: trying loader of {_describe_source(source)}")
+        report.extend(indent + line for line in _dump_loader_info(loader))
         if found is None:
             report.append(f"{indent}-> no match")
         else:

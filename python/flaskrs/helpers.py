@@ -10,7 +10,7 @@ import typing as t
 from contextlib import ExitStack
 from datetime import datetime
 from functools import cache
-from functools import wraps
+from functools import update_wrapper
 
 import werkzeug.utils
 from werkzeug.exceptions import abort as _wz_abort
@@ -23,7 +23,9 @@ from .globals import _no_app_msg
 from .globals import _no_req_msg
 from .globals import current_app
 from .globals import request
+from .globals import request_ctx as request_ctx  # flask.helpers.request_ctx
 from .globals import session
+from .signals import message_flashed
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .wrappers import Response
@@ -68,11 +70,10 @@ def stream_with_context(
 
 
 def _streaming_each_call(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-    @wraps(func)
     def call_then_stream(*args: t.Any, **kwargs: t.Any) -> t.Any:
         return stream_with_context(func(*args, **kwargs))
 
-    return call_then_stream
+    return update_wrapper(call_then_stream, func)
 
 
 def _replay_inside(
@@ -177,8 +178,6 @@ def flash(message: str, category: str = "message") -> None:
     pending = session.get("_flashes", [])
     pending.append((category, message))
     session["_flashes"] = pending
-    from .signals import message_flashed
-
     if message_flashed.receivers:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         message_flashed.send(
@@ -212,25 +211,19 @@ def get_flashed_messages(
     return [pair[1] for pair in pairs]
 
 
-def _send_with_app_settings(
-    sender: t.Callable[..., t.Any],
-    environ: t.Any,
-    *args: t.Any,
-    **options: t.Any,
-) -> t.Any:
-    """Call one of Werkzeug's file senders with what the app decides:
-    the max age, X-Sendfile, the response class, relative paths from the
-    app's root; ``environ`` is the request's when ``None``."""
-    if options.get("max_age") is None:
-        options["max_age"] = current_app.get_send_file_max_age
-    if environ is None:
-        environ = request.environ
+def _prepare_send_file_kwargs(**kwargs: t.Any) -> dict[str, t.Any]:
+    """``kwargs`` for one of Werkzeug's file senders, completed with what
+    the current app and request decide: the max age (unless given), the
+    request's environ, X-Sendfile, the response class, and the app's root
+    for relative paths."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    options["environ"] = environ
-    options["use_x_sendfile"] = app.config["USE_X_SENDFILE"]
-    options["response_class"] = app.response_class
-    options["_root_path"] = app.root_path
-    return sender(*args, **options)
+    if kwargs.get("max_age") is None:
+        kwargs["max_age"] = app.get_send_file_max_age
+    kwargs["environ"] = request.environ
+    kwargs["use_x_sendfile"] = app.config["USE_X_SENDFILE"]
+    kwargs["response_class"] = app.response_class
+    kwargs["_root_path"] = app.root_path
+    return kwargs
 
 
 def send_file(
@@ -248,8 +241,8 @@ def send_file(
     static max age)."""
     # The parameters are Werkzeug's, by the same names: passed on as they
     # are (nothing else is local yet).
-    return _send_with_app_settings(  # type: ignore[no-any-return]
-        werkzeug.utils.send_file, request.environ, **locals()
+    return werkzeug.utils.send_file(  # type: ignore[return-value]
+        **_prepare_send_file_kwargs(**locals())
     )
 
 
@@ -260,8 +253,8 @@ def send_from_directory(
 ) -> Response:
     """Send a file from ``directory``, refusing paths that leave it (a
     404)."""
-    return _send_with_app_settings(  # type: ignore[no-any-return]
-        werkzeug.utils.send_from_directory, None, directory, path, **kwargs
+    return werkzeug.utils.send_from_directory(  # type: ignore[return-value]
+        directory, path, **_prepare_send_file_kwargs(**kwargs)
     )
 
 
@@ -316,29 +309,3 @@ def _split_blueprint_path(name: str) -> list[str]:
     parents, innermost first."""
     parts = name.split(".")
     return [".".join(parts[:depth]) for depth in range(len(parts), 0, -1)]
-
-
-class _LazyClassAttribute:
-    """A class attribute whose value is imported from ``module`` (relative
-    to this package) when first read, so that the module (Jinja,
-    sessions...) costs nothing to an app that never uses it. The first read
-    replaces the descriptor by the value on the class that defined it, so
-    later reads are plain attribute reads; assigning on a subclass or an
-    instance overrides it as with any class attribute."""
-
-    def __init__(self, module: str, name: str, *, instantiate: bool = False) -> None:
-        self.module = module
-        self.name = name
-        self.instantiate = instantiate
-
-    def __set_name__(self, owner: type, attr: str) -> None:
-        self.owner = owner
-        self.attr = attr
-
-    def __get__(self, obj: object, owner: type | None = None) -> t.Any:
-        mod = importlib.import_module(self.module, __package__)
-        value = getattr(mod, self.name)
-        if self.instantiate:
-            value = value()
-        setattr(self.owner, self.attr, value)
-        return value

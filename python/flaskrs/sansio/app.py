@@ -10,11 +10,13 @@ import sys
 import typing as t
 import weakref
 from datetime import timedelta
+from itertools import chain as chain  # flask.sansio.app.chain, for callers
 
 from werkzeug.exceptions import Aborter
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import BadRequestKeyError
 from werkzeug.routing import BuildError
+from werkzeug.sansio.response import Response as Response
 from werkzeug.utils import cached_property
 from werkzeug.utils import redirect as _wz_redirect
 
@@ -22,13 +24,15 @@ from .. import typing as ft
 from ..config import Config
 from ..config import ConfigAttribute
 from ..ctx import _AppCtxGlobals
-from ..helpers import _LazyClassAttribute
 from ..helpers import _split_blueprint_path
 from ..helpers import get_debug_flag
 from ..json.provider import DefaultJSONProvider
 from ..json.provider import JSONProvider
+from ..logging import create_logger
 from ..routing import Map
 from ..routing import Rule
+from ..templating import DispatchingJinjaLoader
+from ..templating import Environment
 from .scaffold import _endpoint_from_view_func
 from .scaffold import find_package
 from .scaffold import registering
@@ -39,12 +43,19 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.wrappers import Response as BaseResponse
 
     from ..blueprints import Blueprint
-    from ..templating import DispatchingJinjaLoader
-    from ..templating import Environment
     from ..testing import FlaskClient
     from ..testing import FlaskCliRunner
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+# Flask's names for the decorators' type variables, which typed extensions
+# import from here.
+T_shell_context_processor = t.TypeVar(
+    "T_shell_context_processor", bound=ft.ShellContextProcessorCallable
+)
+T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
+T_template_filter = t.TypeVar("T_template_filter", bound=ft.TemplateFilterCallable)
+T_template_global = t.TypeVar("T_template_global", bound=ft.TemplateGlobalCallable)
+T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
 
 _SETUP_TOO_LATE = (
     "The setup method '{}' can no longer be called on the application. It"
@@ -124,10 +135,7 @@ class App(Scaffold):
     url_map_class = Map
     test_client_class: type[FlaskClient] | None = None
     test_cli_runner_class: type[FlaskCliRunner] | None = None
-    #: Jinja's environment class, only imported when templates are used.
-    jinja_environment: type[Environment] = _LazyClassAttribute(  # type: ignore[assignment]
-        ".templating", "Environment"
-    )
+    jinja_environment = Environment
     jinja_options: dict[str, t.Any] = {}
 
     # Attributes that are views onto config keys.
@@ -224,8 +232,6 @@ class App(Scaffold):
     @cached_property
     def logger(self) -> logging.Logger:
         """The app's ``logging`` logger, named like the app."""
-        from ..logging import create_logger
-
         return create_logger(self)
 
     @cached_property
@@ -261,8 +267,6 @@ class App(Scaffold):
     def create_global_jinja_loader(self) -> DispatchingJinjaLoader:
         """The Jinja loader searching the app's, then the blueprints',
         template folders."""
-        from ..templating import DispatchingJinjaLoader
-
         return DispatchingJinjaLoader(self)
 
     def select_jinja_autoescape(self, filename: str | None) -> bool:

@@ -28,6 +28,22 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .app import App
 
 DeferredSetupFunction = t.Callable[["BlueprintSetupState"], None]
+# Flask's names for the decorators' type variables, which typed extensions
+# import from here.
+T_after_request = t.TypeVar("T_after_request", bound=ft.AfterRequestCallable[t.Any])
+T_before_request = t.TypeVar("T_before_request", bound=ft.BeforeRequestCallable)
+T_error_handler = t.TypeVar("T_error_handler", bound=ft.ErrorHandlerCallable)
+T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
+T_template_context_processor = t.TypeVar(
+    "T_template_context_processor", bound=ft.TemplateContextProcessorCallable
+)
+T_template_filter = t.TypeVar("T_template_filter", bound=ft.TemplateFilterCallable)
+T_template_global = t.TypeVar("T_template_global", bound=ft.TemplateGlobalCallable)
+T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
+T_url_defaults = t.TypeVar("T_url_defaults", bound=ft.URLDefaultCallable)
+T_url_value_preprocessor = t.TypeVar(
+    "T_url_value_preprocessor", bound=ft.URLValuePreprocessorCallable
+)
 
 # The per-name registries whose lists a registration copies into the app's,
 # under the registered name.
@@ -317,14 +333,15 @@ class Blueprint(Scaffold):
         the blueprint's own (``name``, ``url_prefix``, ``subdomain``,
         ``url_defaults``, ``cli_group``)."""
         name = self._claim_name(app, options)
-        state = self.make_setup_state(
-            app, options, all(bp is not self for bp in app.blueprints.values())
-        )
+        first_registration = all(bp is not self for bp in app.blueprints.values())
+        # Registered before the state is made, so a make_setup_state
+        # override already sees the blueprint on the app.
         app.blueprints[name] = self  # type: ignore[assignment]
         self._got_registered_once = True
+        state = self.make_setup_state(app, options, first_registration)
 
         self._add_static_route(state)
-        self._copy_registries(app, name)
+        self._merge_blueprint_funcs(app, name)
         for deferred in self.deferred_functions:
             deferred(state)
         self._add_commands(app, name, options)
@@ -360,7 +377,7 @@ class Blueprint(Scaffold):
             )
         return name
 
-    def _copy_registries(self, app: App, name: str) -> None:
+    def _merge_blueprint_funcs(self, app: App, name: str) -> None:
         """Put the blueprint's hooks, handlers and views in the app's
         registries, keyed by the registered name (a key of the blueprint's
         own, other than ``None``, goes below that name)."""

@@ -16,24 +16,39 @@ import sys
 import typing as t
 from collections import defaultdict
 from functools import partial
-from functools import wraps
+from functools import update_wrapper
 
+from jinja2 import BaseLoader
+from jinja2 import FileSystemLoader
 from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import HTTPException
 from werkzeug.utils import cached_property
 
 from .. import typing as ft
 from ..helpers import get_root_path
+from ..templating import _default_template_ctx_processor
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from click import Group
-    from jinja2 import BaseLoader
 
 _sentinel = object()
 
 # One type variable does for every decorator here: each hands back the
-# callable it was given, whatever its precise signature.
+# callable it was given, whatever its precise signature. The narrower ones
+# are Flask's names, which typed extensions import from this module.
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+T_after_request = t.TypeVar("T_after_request", bound=ft.AfterRequestCallable[t.Any])
+T_before_request = t.TypeVar("T_before_request", bound=ft.BeforeRequestCallable)
+T_error_handler = t.TypeVar("T_error_handler", bound=ft.ErrorHandlerCallable)
+T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
+T_template_context_processor = t.TypeVar(
+    "T_template_context_processor", bound=ft.TemplateContextProcessorCallable
+)
+T_url_defaults = t.TypeVar("T_url_defaults", bound=ft.URLDefaultCallable)
+T_url_value_preprocessor = t.TypeVar(
+    "T_url_value_preprocessor", bound=ft.URLValuePreprocessorCallable
+)
+T_route = t.TypeVar("T_route", bound=ft.RouteCallable)
 
 
 def setupmethod(f: F) -> F:
@@ -41,28 +56,11 @@ def setupmethod(f: F) -> F:
     change would reach some requests and not others, so the call fails."""
     label = f.__name__
 
-    @wraps(f)
     def guarded(self: Scaffold, *args: t.Any, **kwargs: t.Any) -> t.Any:
         self._check_setup_finished(label)
         return f(self, *args, **kwargs)
 
-    return t.cast(F, guarded)
-
-
-def _default_template_ctx_processor() -> dict[str, t.Any]:
-    # Stand-in used only when the templating module (and so Jinja) cannot
-    # be imported at construction time; it imports it when finally called.
-    from ..templating import _default_template_ctx_processor as real
-
-    return real()
-
-
-def _builtin_context_processor() -> t.Callable[[], dict[str, t.Any]]:
-    try:
-        from ..templating import _default_template_ctx_processor as real
-    except ImportError:
-        return _default_template_ctx_processor
-    return real
+    return t.cast(F, update_wrapper(guarded, f))
 
 
 # Registries holding one list of callables per owner key.
@@ -113,9 +111,7 @@ def _verb_route(verb: str) -> t.Callable[..., t.Any]:
     def shortcut(
         self: Scaffold, rule: str, **options: t.Any
     ) -> t.Callable[[ft.RouteCallable], ft.RouteCallable]:
-        if "methods" in options:
-            raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
-        return self.route(rule, methods=[verb], **options)
+        return self._method_route(verb, rule, options)
 
     shortcut.__name__ = verb.lower()
     shortcut.__qualname__ = f"Scaffold.{shortcut.__name__}"
@@ -197,7 +193,7 @@ class Scaffold:
         ] = defaultdict(_nested_handler_table)
         for registry in _LIST_REGISTRIES:
             setattr(self, registry, defaultdict(list))
-        self.template_context_processors[None].append(_builtin_context_processor())
+        self.template_context_processors[None].append(_default_template_ctx_processor)
 
     if t.TYPE_CHECKING:  # pragma: no cover
         before_request_funcs: dict[ft.AppOrBlueprintKey, list[ft.BeforeRequestCallable]]
@@ -231,11 +227,18 @@ class Scaffold:
         folder = self.template_folder
         if folder is None:
             return None
-        from jinja2 import FileSystemLoader
-
         return FileSystemLoader(os.path.join(self.root_path, folder))
 
     # Routing -------------------------------------------------------------
+
+    def _method_route(
+        self, method: str, rule: str, options: dict[str, t.Any]
+    ) -> t.Callable[[T_route], T_route]:
+        """What ``get``, ``post``... do: ``route`` with ``methods=[method]``
+        (giving ``methods`` too is an error)."""
+        if "methods" in options:
+            raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
+        return self.route(rule, methods=[method], **options)
 
     get = _verb_route("GET")
     post = _verb_route("POST")
@@ -379,7 +382,7 @@ def _namespace_folder(root_locations: list[str], import_name: str) -> str:
     return next(place for place in root_locations if _is_within(common, place))
 
 
-def _top_level_folder(import_name: str) -> str:
+def _find_package_path(import_name: str) -> str:
     """The folder in which the top-level module or package of
     ``import_name`` sits; the working directory if it cannot be found."""
     top = import_name.split(".", 1)[0]
@@ -403,7 +406,7 @@ def find_package(import_name: str) -> tuple[str | None, str]:
     """Locate the package of ``import_name`` as ``(prefix, folder)``;
     ``prefix`` is the interpreter prefix it is installed under (directly or
     via a site-packages folder), else ``None``."""
-    folder = _top_level_folder(import_name)
+    folder = _find_package_path(import_name)
     prefix = os.path.abspath(sys.prefix)
     if _is_within(folder, prefix):
         return prefix, folder
