@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
 import sys
 import typing as t
 
@@ -88,6 +87,10 @@ def _run(
     requests: list[list[t.Any]] | None,
     seconds: float,
 ) -> dict[str, t.Any]:
+    # Imported here: ``import flaskrs`` loads the CLI, hence this module, and
+    # subprocess (with signal) is a noticeable share of that import.
+    import subprocess
+
     job = {"framework": framework, "app": app, "requests": requests, "seconds": seconds}
     # The worker's stderr is left to the terminal: its progress and whatever
     # the app prints show up as they happen.

@@ -13,7 +13,8 @@ Three parts live here:
 from __future__ import annotations
 
 import ast
-import importlib.metadata
+import collections.abc as cabc  # noqa: F401  # flask.cli.cabc, for callers
+import importlib as importlib  # flask.cli.importlib; .metadata: see get_version
 import inspect
 import os
 import platform
@@ -22,6 +23,7 @@ import sys
 import traceback
 import typing as t
 from functools import update_wrapper
+from operator import itemgetter as itemgetter  # flask.cli.itemgetter, for callers
 from pathlib import Path
 from types import ModuleType
 
@@ -31,11 +33,8 @@ from werkzeug.serving import is_running_from_reloader
 from werkzeug.serving import run_simple
 from werkzeug.utils import import_string
 
-from ._bench import bench_command
-from ._shadowing import AUTOMATIC_METHODS
-from ._shadowing import shadow_note
-from ._shadowing import shadowed_rules
 from .globals import _cv_app
+from .globals import current_app as current_app  # flask.cli.current_app, for callers
 from .helpers import get_debug_flag
 from .helpers import get_load_dotenv
 
@@ -99,6 +98,23 @@ def _binding_error(
         return e
 
     return None
+
+
+def _called_with_wrong_args(f: t.Callable[..., t.Any]) -> bool:
+    """While a ``TypeError`` raised by calling ``f`` is being handled: whether
+    the call itself failed (the traceback never reached ``f``'s code) rather
+    than something inside ``f``."""
+    frame = sys.exc_info()[2]
+    code = getattr(f, "__code__", None)
+    try:
+        while frame is not None:
+            if frame.tb_frame.f_code is code:
+                return False
+            frame = frame.tb_next
+        return True
+    finally:
+        # The traceback references this frame: drop it to break the cycle.
+        del frame
 
 
 def _try_conventional_names(module: ModuleType) -> Flask | None:
@@ -529,7 +545,7 @@ def _import_dotenv() -> ModuleType | None:
     return dotenv
 
 
-def _on_env_file(
+def _env_file_callback(
     ctx: click.Context, param: click.Parameter, value: str | None
 ) -> str | None:
     if value is not None and _import_dotenv() is None:
@@ -549,7 +565,7 @@ def _on_env_file(
     return value
 
 
-def _on_app(
+def _set_app(
     ctx: click.Context, param: click.Parameter, value: str | None
 ) -> str | None:
     if value is not None:
@@ -561,7 +577,7 @@ def _on_app(
 _IMPLICIT_SOURCES = frozenset((ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP))
 
 
-def _on_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool | None:
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool | None:
     # Only a flag the user actually gave (on the command line or through
     # FLASK_DEBUG itself) counts; the flag's default must leave FLASK_DEBUG
     # alone. The app reads the variable when it is loaded.
@@ -577,7 +593,7 @@ _env_file_option = click.Option(
     type=click.Path(exists=True, dir_okay=False),
     is_eager=True,
     expose_value=False,
-    callback=_on_env_file,
+    callback=_env_file_callback,
     help=(
         "A dotenv file whose variables are loaded before the app. They win"
         " over '.env' and '.flaskenv' but not over variables already in the"
@@ -590,7 +606,7 @@ _app_option = click.Option(
     metavar="IMPORT",
     is_eager=True,
     expose_value=False,
-    callback=_on_app,
+    callback=_set_app,
     help=(
         "Where to find the application: 'module:name', with the module as an"
         " import name or a file path. ':name' may be left out for app,"
@@ -602,7 +618,7 @@ _app_option = click.Option(
 _debug_option = click.Option(
     ["--debug/--no-debug"],
     expose_value=False,
-    callback=_on_debug,
+    callback=_set_debug,
     help="Turn debug mode on or off (sets FLASK_DEBUG).",
 )
 
@@ -613,15 +629,19 @@ def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> Non
     if ctx.resilient_parsing or not value:
         return
 
+    # Imported here: importlib.metadata takes longer to import than this
+    # whole module, and only --version and the plugin commands need it.
+    from importlib import metadata
+
     try:
-        flaskrs_version = importlib.metadata.version("flaskrs")
-    except importlib.metadata.PackageNotFoundError:
+        flaskrs_version = metadata.version("flaskrs")
+    except metadata.PackageNotFoundError:
         flaskrs_version = "unknown"
 
     report = [
         f"Python {platform.python_version()}",
         f"Flask {_FLASK_COMPAT_VERSION} (flaskrs {flaskrs_version})",
-        f"Werkzeug {importlib.metadata.version('werkzeug')}",
+        f"Werkzeug {metadata.version('werkzeug')}",
     ]
     click.echo("\n".join(report), color=ctx.color)
     ctx.exit()
@@ -643,11 +663,13 @@ def _report_error(text: str) -> None:
 
 def _plugin_entry_points() -> t.Iterable[t.Any]:
     """Entry points registered under ``flask.commands``."""
+    from importlib import metadata
+
     try:
-        return importlib.metadata.entry_points(group="flask.commands")
+        return metadata.entry_points(group="flask.commands")
     except TypeError:  # pragma: no cover
         # Python 3.9: no selection by keyword; a dict of groups instead.
-        return importlib.metadata.entry_points().get("flask.commands", ())
+        return metadata.entry_points().get("flask.commands", ())
 
 
 class FlaskGroup(AppGroup):
@@ -690,20 +712,20 @@ class FlaskGroup(AppGroup):
         self.create_app = create_app
         self.load_dotenv = load_dotenv
         self.set_debug_flag = set_debug_flag
-        self._plugins_added = False
+        self._loaded_plugin_commands = False
 
         if add_default_commands:
             for builtin in (run_command, shell_command, routes_command):
                 self.add_command(builtin)
 
-    def _add_plugin_commands(self) -> None:
-        if self._plugins_added:
+    def _load_plugin_commands(self) -> None:
+        if self._loaded_plugin_commands:
             return
 
         for entry_point in _plugin_entry_points():
             self.add_command(entry_point.load(), entry_point.name)
 
-        self._plugins_added = True
+        self._loaded_plugin_commands = True
 
     def _app_for(self, ctx: click.Context, *, report_all: bool) -> Flask | None:
         """The app, or ``None`` after printing why it could not be loaded.
@@ -721,7 +743,7 @@ class FlaskGroup(AppGroup):
         return None
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        self._add_plugin_commands()
+        self._load_plugin_commands()
         found = super().get_command(ctx, name)
 
         if found is not None:
@@ -740,7 +762,7 @@ class FlaskGroup(AppGroup):
         return app.cli.get_command(ctx, name)  # type: ignore[no-any-return]
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._add_plugin_commands()
+        self._load_plugin_commands()
         names = set(super().list_commands(ctx))
         # A broken app must not hide the built-in commands from --help, so
         # any error is printed rather than raised.
@@ -810,6 +832,13 @@ def _dotenv_sources(
 
     if path is not None and os.path.isfile(path):
         yield path
+
+
+def _path_is_ancestor(path: str, other: str) -> bool:
+    """Whether the path ``other`` lies under ``path`` (or is ``path``),
+    judged on the strings alone: nothing is resolved on disk."""
+    rest = other[len(path) :].lstrip(os.sep)
+    return os.path.join(path, rest) == other
 
 
 _DOTENV_MISSING_TIP = (
@@ -896,8 +925,10 @@ class CertParamType(click.ParamType):
     """
 
     name = "path"
-    # Tried first; a value it rejects may still be "adhoc" or an import name.
-    path_type = click.Path(exists=True, dir_okay=False, resolve_path=True)
+
+    def __init__(self) -> None:
+        # Tried first; a value it rejects may still be "adhoc" or an import name.
+        self.path_type = click.Path(exists=True, dir_okay=False, resolve_path=True)
 
     def convert(
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
@@ -1247,6 +1278,12 @@ def _routes(sort: str, all_methods: bool) -> None:
         click.echo("No routes were registered.")
         return
 
+    # Imported here, as only this command needs it: the flask package
+    # imports this module.
+    from ._shadowing import AUTOMATIC_METHODS
+    from ._shadowing import shadow_note
+    from ._shadowing import shadowed_rules
+
     headers, sort_names, rows = _route_table(rules, all_methods, url_map.host_matching)
     shadowed = shadowed_rules(url_map)
     skipped = set() if all_methods else AUTOMATIC_METHODS
@@ -1309,13 +1346,16 @@ cli = FlaskGroup(
         " in the working directory."
     ),
 )
-# flaskrs's own command, on the `flaskrs` program only: a FlaskGroup of the
-# user's does not gain it.
-cli.add_command(bench_command)
 
 
 def main() -> None:
     """Entry point of the ``flask`` console script."""
+    # flaskrs's own command, on the `flaskrs` program only: a FlaskGroup of
+    # the user's does not gain it. Added here rather than at import, which
+    # ``import flask`` pays for.
+    from ._bench import bench_command
+
+    cli.add_command(bench_command)
     cli.main()
 
 
