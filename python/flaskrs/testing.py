@@ -12,7 +12,7 @@ from contextlib import closing
 from contextlib import contextmanager
 from contextlib import ExitStack
 from copy import copy
-from functools import cache
+from types import TracebackType
 from urllib.parse import urlsplit
 
 import werkzeug.test
@@ -21,18 +21,14 @@ from click.testing import Result
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
+from .cli import ScriptInfo
+from .sessions import SessionMixin
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.test import TestResponse
 
     from .app import Flask
-    from .sessions import SessionMixin
-
-
-@cache
-def _werkzeug_user_agent() -> str:
-    # Metadata lookups touch the file system; every client needs this.
-    return f"Werkzeug/{importlib.metadata.version('werkzeug')}"
 
 
 def _base_url_from_config(
@@ -105,36 +101,21 @@ class EnvironBuilder(werkzeug.test.EnvironBuilder):
         return self.app.json.dumps(obj, **kwargs)
 
 
-class _KeptContexts:
-    """The contexts of the latest request made in a ``with client:`` block.
+_werkzeug_version = ""
 
-    The app hands its app and request contexts to :meth:`receive` (through
-    the ``werkzeug.debug.preserve_context`` environ key) just before popping
-    them. After the response is complete the client calls :meth:`keep`,
-    which pushes them again; :meth:`release` pops them, which happens
-    before the next request and when the block ends.
-    """
 
-    # The environ key the app looks for; Werkzeug's debugger shares it.
-    environ_key = "werkzeug.debug.preserve_context"
+def _get_werkzeug_version() -> str:
+    """Werkzeug's version, for the clients' ``User-Agent``; looked up once,
+    as reading package metadata touches the file system."""
+    global _werkzeug_version
+    if not _werkzeug_version:
+        _werkzeug_version = importlib.metadata.version("werkzeug")
+    return _werkzeug_version
 
-    __slots__ = ("_received", "_pushed")
 
-    def __init__(self) -> None:
-        self._received: list[t.ContextManager[t.Any]] = []
-        self._pushed = ExitStack()
-
-    def receive(self, context: t.ContextManager[t.Any]) -> None:
-        self._received.append(context)
-
-    def keep(self) -> None:
-        received, self._received = self._received, []
-
-        for context in received:
-            self._pushed.enter_context(context)
-
-    def release(self) -> None:
-        self._pushed.close()
+# The environ key under which the app hands over the contexts it is about to
+# pop, for ``with client:`` to push again; Werkzeug's debugger shares it.
+_PRESERVE_KEY = "werkzeug.debug.preserve_context"
 
 
 class FlaskClient(Client):
@@ -153,11 +134,14 @@ class FlaskClient(Client):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        self._kept = _KeptContexts()
         self.preserve_context = False
+        # Contexts the app handed over during the current request, and the
+        # stack that keeps the previous request's pushed.
+        self._new_contexts: list[t.ContextManager[t.Any]] = []
+        self._context_stack = ExitStack()
         self.environ_base: dict[str, t.Any] = {
             "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_USER_AGENT": _werkzeug_user_agent(),
+            "HTTP_USER_AGENT": f"Werkzeug/{_get_werkzeug_version()}",
         }
 
     @contextmanager
@@ -213,16 +197,29 @@ class FlaskClient(Client):
             carrier.headers.getlist("Set-Cookie"),
         )
 
-    def _with_base(self, environ: t.Mapping[str, t.Any]) -> WSGIEnvironment:
-        """``environ`` on top of ``environ_base``, plus the hook receiving
-        the contexts to keep when inside ``with client:``."""
+    def _copy_environ(self, other: WSGIEnvironment) -> WSGIEnvironment:
+        """``other`` on top of ``environ_base``, plus, inside ``with
+        client:``, the hook through which the app hands over the contexts to
+        keep. ``other`` itself is left unchanged."""
         merged = dict(self.environ_base)
-        merged.update(environ)
+        merged.update(other)
 
         if self.preserve_context:
-            merged[_KeptContexts.environ_key] = self._kept.receive
+            merged[_PRESERVE_KEY] = self._new_contexts.append
 
         return merged
+
+    def _request_from_builder_args(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> BaseRequest:
+        """The request that this module's :class:`EnvironBuilder` makes of
+        the arguments of :meth:`open`, on top of ``environ_base``.
+        ``kwargs["environ_base"]`` is replaced by the merged environ."""
+        kwargs["environ_base"] = self._copy_environ(kwargs.get("environ_base", {}))
+
+        # Closing frees files the builder opened for form uploads.
+        with closing(EnvironBuilder(self.application, *args, **kwargs)) as builder:
+            return builder.get_request()
 
     def _build_request(
         self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
@@ -233,25 +230,23 @@ class FlaskClient(Client):
 
         if isinstance(first, werkzeug.test.EnvironBuilder):
             given = copy(first)
-            given.environ_base = self._with_base(given.environ_base or {})
+            given.environ_base = self._copy_environ(
+                t.cast("WSGIEnvironment", given.environ_base or {})
+            )
             return given.get_request()
 
         if isinstance(first, dict):
             from_environ = EnvironBuilder.from_environ(
-                first, app=self.application, environ_base=self._with_base({})
+                first, app=self.application, environ_base=self._copy_environ({})
             )
             return from_environ.get_request()
 
         if isinstance(first, BaseRequest):
             request = copy(first)
-            request.environ = self._with_base(request.environ)
+            request.environ = self._copy_environ(request.environ)
             return request
 
-        kwargs["environ_base"] = self._with_base(kwargs.get("environ_base", {}))
-
-        # Closing frees files the builder opened for form uploads.
-        with closing(EnvironBuilder(self.application, *args, **kwargs)) as builder:
-            return builder.get_request()
+        return self._request_from_builder_args(args, kwargs)
 
     def open(
         self,
@@ -269,16 +264,17 @@ class FlaskClient(Client):
         app's JSON provider.
         """
         request = self._build_request(args, kwargs)
-        kept = self._kept
         # The previous request's contexts go before this one starts.
-        kept.release()
+        self._context_stack.close()
         response = super().open(
             request, follow_redirects=follow_redirects, buffered=buffered
         )
+        response.json_module = self.application.json  # type: ignore[assignment]
         # Requests made to follow redirects pass through here as well; the
         # contexts they handed over are all pushed together.
-        kept.keep()
-        response.json_module = self.application.json  # type: ignore[assignment]
+        for context in self._new_contexts:
+            self._context_stack.enter_context(context)
+        self._new_contexts.clear()
         return response
 
     # ``with client:`` switches context keeping on for the block. One block
@@ -291,9 +287,14 @@ class FlaskClient(Client):
         self.preserve_context = True
         return self
 
-    def __exit__(self, *exc_info: t.Any) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.preserve_context = False
-        self._kept.release()
+        self._context_stack.close()
 
 
 class FlaskCliRunner(CliRunner):
@@ -316,8 +317,6 @@ class FlaskCliRunner(CliRunner):
             :class:`~flask.cli.ScriptInfo` that returns this app is used.
         """
         if "obj" not in kwargs:
-            from .cli import ScriptInfo
-
             app = self.app
             kwargs["obj"] = ScriptInfo(create_app=lambda: app)
 
