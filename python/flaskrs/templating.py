@@ -108,64 +108,64 @@ class DispatchingJinjaLoader(BaseLoader):
         self.app = app
 
     def get_source(self, environment: BaseEnvironment, template: str) -> _Source:
-        # Only when explaining are all loaders asked and the attempts kept;
-        # otherwise the first hit is returned at once.
-        attempts: list[_Attempt] | None = (
-            [] if self.app.config["EXPLAIN_TEMPLATE_LOADING"] else None
-        )
-        first_hit: _Source | None = None
+        if self.app.config["EXPLAIN_TEMPLATE_LOADING"]:
+            return self._get_source_explained(environment, template)
+        return self._get_source_fast(environment, template)
 
-        for owner, loader in self._candidates():
+    def _get_source_fast(self, environment: BaseEnvironment, template: str) -> _Source:
+        """The first loader's answer that has the template."""
+        for _owner, loader in self._iter_loaders(template):
+            try:
+                return loader.get_source(environment, template)
+            except TemplateNotFound:
+                continue
+        raise TemplateNotFound(template)
+
+    def _get_source_explained(
+        self, environment: BaseEnvironment, template: str
+    ) -> _Source:
+        """Ask every loader, log the attempts, and answer as the fast path
+        would have (the first hit)."""
+        attempts: list[_Attempt] = []
+        first_hit: _Source | None = None
+        for owner, loader in self._iter_loaders(template):
             try:
                 hit: _Source | None = loader.get_source(environment, template)
             except TemplateNotFound:
                 hit = None
+            attempts.append((loader, owner, hit))
+            if first_hit is None:
+                first_hit = hit
 
-            if attempts is None:
-                if hit is not None:
-                    return hit
-            else:
-                attempts.append((loader, owner, hit))
+        # Imported here: the debug helpers import the blueprints, which
+        # import this module.
+        from .debughelpers import explain_template_loading_attempts
 
-                if first_hit is None:
-                    first_hit = hit
-
-        if attempts is not None:
-            _explain(self.app, template, attempts)
+        explain_template_loading_attempts(self.app, template, attempts)
 
         if first_hit is None:
             raise TemplateNotFound(template)
-
         return first_hit
 
-    def _candidates(self) -> t.Iterator[tuple[Scaffold, BaseLoader]]:
-        """The app, then its blueprints in registration order, each paired
-        with its loader; those without a template folder are left out."""
-        app = self.app
+    def _iter_loaders(self, template: str) -> t.Iterator[tuple[Scaffold, BaseLoader]]:
+        """``(owner, loader)`` for the app, then its blueprints in
+        registration order; those without a template folder are left out.
+        ``template`` is there for subclasses that pick loaders by name."""
+        return self._owned_loaders()
 
+    def _owned_loaders(self) -> t.Iterator[tuple[Scaffold, BaseLoader]]:
+        app = self.app
         for owner in chain((app,), app.iter_blueprints()):
             loader = owner.jinja_loader
-
             if loader is not None:
                 yield owner, loader
 
     def list_templates(self) -> list[str]:
         names: set[str] = set()
-
-        for _owner, loader in self._candidates():
+        # Not through _iter_loaders, which is per template.
+        for _owner, loader in self._owned_loaders():
             names.update(loader.list_templates())
-
         return list(names)
-
-
-def _explain(app: App, template: str, attempts: list[_Attempt]) -> None:
-    """Log how a template was looked for, when the debug helpers exist."""
-    try:
-        from .debughelpers import explain_template_loading_attempts
-    except ImportError:
-        return
-
-    explain_template_loading_attempts(app, template, attempts)
 
 
 def _send(signal: t.Any, app: Flask, template: Template, context: dict) -> None:
