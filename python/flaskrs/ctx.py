@@ -14,6 +14,7 @@ import contextvars
 import sys
 import typing as t
 from functools import update_wrapper
+from types import TracebackType
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request as _RequestBase
@@ -124,12 +125,13 @@ class _ContextStack:
     """Push/pop bookkeeping shared by both context kinds."""
 
     _kind: t.ClassVar[str]
-    _frames: list[tuple[contextvars.Token[t.Any], AppContext | None]]
 
-    # A push appends ``(token, companion)`` to ``_frames``, the token from
-    # setting the kind's context variable to ``self``; a pop takes the last
-    # frame and resets the variable with its token. Both are written out in
-    # the subclasses, as they run on every request.
+    # A push appends to ``_cv_tokens`` the token from setting the kind's
+    # context variable to ``self`` (a request context pairs it with the app
+    # context it pushed, or None); a pop takes the last one and resets the
+    # variable with it. Flask keeps the same list under the same name, which
+    # code that inspects nesting reads. Both are written out in the
+    # subclasses, as they run on every request.
 
     def _wrong_pop(self, was_current: t.Any) -> t.NoReturn:
         raise AssertionError(
@@ -146,9 +148,14 @@ class _ContextStack:
         self.push()
         return self
 
-    def __exit__(self, *exc_info: t.Any) -> None:
-        # (type, value, traceback): teardown gets the value.
-        self.pop(exc_info[1])
+    def __exit__(
+        self,
+        exc_type: type | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Teardown gets the exception that ended the block, if any.
+        self.pop(exc_value)
 
 
 class _LazyURLAdapter:
@@ -176,11 +183,11 @@ class AppContext(_ContextStack):
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.g: _AppCtxGlobals = app.app_ctx_globals_class()
-        self._frames = []
+        self._cv_tokens: list[contextvars.Token[AppContext]] = []
 
     def push(self) -> None:
         """Make this context the current one."""
-        self._frames.append((_cv_app.set(self), None))
+        self._cv_tokens.append(_cv_app.set(self))
         if appcontext_pushed.receivers:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
@@ -188,13 +195,13 @@ class AppContext(_ContextStack):
         """Restore the previously current context. The pop matching the
         first push runs the app's teardown functions."""
         try:
-            if len(self._frames) == 1:
+            if len(self._cv_tokens) == 1:
                 self.app.do_teardown_appcontext(
                     sys.exc_info()[1] if exc is _sentinel else exc
                 )
         finally:
             was_current = _cv_app.get()
-            _cv_app.reset(self._frames.pop()[0])
+            _cv_app.reset(self._cv_tokens.pop())
         if was_current is not self:
             self._wrong_pop(was_current)
         if appcontext_popped.receivers:
@@ -243,7 +250,9 @@ class RequestContext(_ContextStack):
         if session is not None:
             self._session_obj = session
         self._after_request_functions: list[ft.AfterRequestCallable[t.Any]] = []
-        self._frames = []
+        self._cv_tokens: list[
+            tuple[contextvars.Token[RequestContext], AppContext | None]
+        ] = []
 
     # The session -------------------------------------------------------
 
@@ -312,7 +321,7 @@ class RequestContext(_ContextStack):
         if active is None or active.app is not app:
             implicit = app.app_context()
             implicit.push()
-        self._frames.append((_cv_request.set(self), implicit))
+        self._cv_tokens.append((_cv_request.set(self), implicit))
 
         if self._session_obj is None and not app._session_is_lazy():
             self._open_session()
@@ -332,7 +341,7 @@ class RequestContext(_ContextStack):
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Reverse ``push``. The pop matching the first push runs the
         request teardown functions and closes the request."""
-        outermost = len(self._frames) == 1
+        outermost = len(self._cv_tokens) == 1
         try:
             if outermost:
                 if exc is _sentinel:
@@ -345,7 +354,7 @@ class RequestContext(_ContextStack):
                     self._close_request(req)
         finally:
             was_current = _cv_request.get()
-            token, implicit = self._frames.pop()
+            token, implicit = self._cv_tokens.pop()
             _cv_request.reset(token)
             if outermost:
                 # The environ points back at the request: cut the cycle.
