@@ -38,8 +38,8 @@ from markupsafe import Markup
 from werkzeug.http import http_date
 from werkzeug.http import parse_date
 
-from . import dumps as _dumps
-from . import loads as _loads
+from . import dumps
+from . import loads
 from .provider import _html_of
 
 
@@ -95,9 +95,8 @@ def _builtin(tag_class: _Tag) -> _Tag:
 # The built-in tags share a few patterns, factored into private bases: most
 # accept the instances of one type, the containers convert their members
 # through the serializer, and the key-less ones emit their output bare.
-# Some tags set to_json or to_python to a staticmethod of an existing
-# function (one call frame fewer); mypy checks such an alias unbound against
-# the method, so those lines carry an ignore.
+# Every to_json and to_python is a plain method, as in Flask, so a subclass
+# may call them unbound (``TagUUID.to_python(self, value)``).
 
 
 class _OfType(JSONTag):
@@ -176,7 +175,9 @@ class TagTuple(_Members):
     __slots__ = ()
     key = " t"
     accepts = tuple
-    to_python = staticmethod(tuple)  # type: ignore[assignment]  # staticmethod alias
+
+    def to_python(self, value: t.Any) -> t.Any:
+        return tuple(value)
 
 
 @_builtin
@@ -198,7 +199,8 @@ class TagBytes(_OfType):
     def to_json(self, value: t.Any) -> t.Any:
         return b64encode(value).decode("ascii")
 
-    to_python = staticmethod(b64decode)  # type: ignore[assignment]  # staticmethod alias
+    def to_python(self, value: t.Any) -> t.Any:
+        return b64decode(value)
 
 
 @_builtin
@@ -208,12 +210,15 @@ class TagMarkup(JSONTag):
 
     __slots__ = ()
     key = " m"
-    to_python = staticmethod(Markup)  # type: ignore[assignment]  # staticmethod alias
 
     def check(self, value: t.Any) -> bool:
         return callable(getattr(value, "__html__", None))
 
-    to_json = staticmethod(_html_of)  # type: ignore[assignment]  # staticmethod alias
+    def to_json(self, value: t.Any) -> t.Any:
+        return _html_of(value)
+
+    def to_python(self, value: t.Any) -> t.Any:
+        return Markup(value)
 
 
 @_builtin
@@ -223,10 +228,12 @@ class TagUUID(_OfType):
     __slots__ = ()
     key = " u"
     accepts = UUID
-    to_python = staticmethod(UUID)  # type: ignore[assignment]  # staticmethod alias
 
     def to_json(self, value: t.Any) -> t.Any:
         return value.hex
+
+    def to_python(self, value: t.Any) -> t.Any:
+        return UUID(value)
 
 
 @_builtin
@@ -237,8 +244,12 @@ class TagDateTime(_OfType):
     __slots__ = ()
     key = " d"
     accepts = datetime
-    to_json = staticmethod(http_date)  # type: ignore[assignment]  # staticmethod alias
-    to_python = staticmethod(parse_date)
+
+    def to_json(self, value: t.Any) -> t.Any:
+        return http_date(value)
+
+    def to_python(self, value: t.Any) -> t.Any:
+        return parse_date(value)
 
 
 # Exact types that no built-in tag touches, so the fast path returns them as is.
@@ -369,8 +380,8 @@ class TaggedJSONSerializer:
         """Convert ``value`` and encode it as JSON without whitespace. Inside
         an application context the app's JSON provider does the encoding,
         with its settings (sorted keys by default)."""
-        return _dumps(self.tag(value), separators=(",", ":"))
+        return dumps(self.tag(value), separators=(",", ":"))
 
     def loads(self, value: str) -> t.Any:
         """Decode JSON written by :meth:`dumps`, restoring tagged values."""
-        return self._untag_scan(_loads(value))
+        return self._untag_scan(loads(value))
