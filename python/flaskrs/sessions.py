@@ -16,10 +16,12 @@ import collections.abc as c
 import hashlib
 import time
 import typing as t
+from collections.abc import MutableMapping as MutableMapping  # flask.sessions'
 from datetime import datetime
 from datetime import timezone
 
 from itsdangerous import BadData
+from itsdangerous import BadSignature as BadSignature  # flask.sessions'
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
@@ -250,7 +252,7 @@ _COOKIE_ATTRIBUTES = (
 )
 
 
-def _sha1_when_called(string: bytes = b"") -> t.Any:
+def _lazy_sha1(string: bytes = b"") -> t.Any:
     # Resolving hashlib.sha1 only when a signature is computed keeps systems
     # that restrict SHA-1 (FIPS mode) from failing at import: only apps that
     # really sign cookies with it are affected.
@@ -258,7 +260,7 @@ def _sha1_when_called(string: bytes = b"") -> t.Any:
 
 
 # Digest methods that mean HMAC-SHA1, which the native signer computes.
-_SHA1 = (_sha1_when_called, hashlib.sha1)
+_SHA1 = (_lazy_sha1, hashlib.sha1)
 
 #: The serializer behind the default session cookie; one instance for all
 #: apps.
@@ -277,7 +279,7 @@ class SecureCookieSessionInterface(SessionInterface):
     salt = "cookie-session"
 
     #: Hash of the signature. SHA-1, as existing cookies were made with it.
-    digest_method = staticmethod(_sha1_when_called)
+    digest_method = staticmethod(_lazy_sha1)
 
     #: How itsdangerous derives the signing key from the secret key.
     key_derivation = "hmac"

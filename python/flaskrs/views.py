@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import typing as t
 
+from . import typing as ft
 from .globals import current_app
 from .globals import request
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from . import typing as ft
+# Flask's name for the type of a view function, kept for typed callers.
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 #: Lower-cased HTTP methods that a :class:`MethodView` serves with the
 #: instance method of that name.

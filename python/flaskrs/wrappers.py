@@ -28,6 +28,7 @@ from werkzeug.wsgi import LimitedStream
 
 from . import json
 from .globals import _cv_app
+from .globals import current_app as current_app  # flask.wrappers.current_app
 from .helpers import _split_blueprint_path
 from .json.provider import DefaultJSONProvider as _DefaultProvider
 from .routing import _wsgi_text
@@ -364,7 +365,7 @@ class _AppLimit:
     """A size limit of the request, from the first that has one: a value
     assigned on this request, the app's config key, and (outside an app
     context) Werkzeug's class default. A value assigned is kept under the
-    name with a leading underscore."""
+    name with a leading underscore, whose class default is ``None``."""
 
     def __init__(self, config_key: str) -> None:
         self.config_key = config_key
@@ -377,8 +378,8 @@ class _AppLimit:
     def __get__(self, obj: t.Any, owner: type | None = None) -> t.Any:
         if obj is None:
             return self
-        # Read from the instance dict: a miss costs no AttributeError.
-        assigned = obj.__dict__.get(self.own)
+        # The class says None unless a subclass sets its own limit there.
+        assigned = getattr(obj, self.own)
         if assigned is not None:
             return assigned
         ctx = _cv_app.get(None)
@@ -437,6 +438,11 @@ class Request(RequestBase):
     )
     headers = _EnvironField(EnvironHeaders)
     remote_addr = _EnvironField(lambda env: env.get("REMOTE_ADDR"))
+
+    # What was assigned to the limits below, on the request or a subclass.
+    _max_content_length: int | None = None
+    _max_form_memory_size: int | None = None
+    _max_form_parts: int | None = None
 
     #: The largest body accepted.
     max_content_length = _AppLimit("MAX_CONTENT_LENGTH")  # type: ignore[assignment]
