@@ -14,12 +14,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.datastructures import Headers  # noqa: F401
     from werkzeug.sansio.response import Response  # noqa: F401
 
-_T = t.TypeVar("_T")
-
-# A hook may be a plain function or a coroutine function: its result, or
-# an awaitable of it.
-_MaybeAwaited = t.Union[_T, t.Awaitable[_T]]
-
 # Bodies held in memory, and bodies produced piece by piece.
 _BufferedBody = t.Union[str, bytes, list[t.Any], t.Mapping[str, t.Any]]
 _StreamedBody = t.Union[
@@ -57,18 +51,35 @@ ResponseClass = t.TypeVar("ResponseClass", bound="Response")
 # Registry keys: None for the app itself, a blueprint's name otherwise.
 AppOrBlueprintKey = t.Optional[str]
 
+# Each hook or handler may be a plain function or a coroutine function:
+# the union of the two callables (rather than one callable returning either)
+# is what Flask declares, and what typing.get_args shows at run time.
+
 # Request hooks.
-BeforeFirstRequestCallable = t.Callable[[], _MaybeAwaited[None]]
-BeforeRequestCallable = t.Callable[[], _MaybeAwaited[t.Optional[ResponseReturnValue]]]
-AfterRequestCallable = t.Callable[[ResponseClass], _MaybeAwaited[ResponseClass]]
-TeardownCallable = t.Callable[[t.Optional[BaseException]], _MaybeAwaited[None]]
+BeforeFirstRequestCallable = t.Union[
+    t.Callable[[], None], t.Callable[[], t.Awaitable[None]]
+]
+BeforeRequestCallable = t.Union[
+    t.Callable[[], t.Optional[ResponseReturnValue]],
+    t.Callable[[], t.Awaitable[t.Optional[ResponseReturnValue]]],
+]
+AfterRequestCallable = t.Union[
+    t.Callable[[ResponseClass], ResponseClass],
+    t.Callable[[ResponseClass], t.Awaitable[ResponseClass]],
+]
+TeardownCallable = t.Union[
+    t.Callable[[t.Optional[BaseException]], None],
+    t.Callable[[t.Optional[BaseException]], t.Awaitable[None]],
+]
 
 # Template and shell context.
 ShellContextProcessorCallable = t.Callable[[], dict[str, t.Any]]
-TemplateContextProcessorCallable = t.Callable[[], _MaybeAwaited[dict[str, t.Any]]]
-_AnyFunction = t.Callable[..., t.Any]
-TemplateFilterCallable = _AnyFunction
-TemplateGlobalCallable = _AnyFunction
+TemplateContextProcessorCallable = t.Union[
+    t.Callable[[], dict[str, t.Any]],
+    t.Callable[[], t.Awaitable[dict[str, t.Any]]],
+]
+TemplateFilterCallable = t.Callable[..., t.Any]
+TemplateGlobalCallable = t.Callable[..., t.Any]
 TemplateTestCallable = t.Callable[..., bool]
 
 # URL building and matching.
@@ -79,7 +90,13 @@ URLValuePreprocessorCallable = t.Callable[
 
 # The error is typed Any: a handler's parameter type narrows it, and
 # Callable is contravariant in its parameters.
-ErrorHandlerCallable = t.Callable[[t.Any], _MaybeAwaited[ResponseReturnValue]]
+ErrorHandlerCallable = t.Union[
+    t.Callable[[t.Any], ResponseReturnValue],
+    t.Callable[[t.Any], t.Awaitable[ResponseReturnValue]],
+]
 
 # A view function.
-RouteCallable = t.Callable[..., _MaybeAwaited[ResponseReturnValue]]
+RouteCallable = t.Union[
+    t.Callable[..., ResponseReturnValue],
+    t.Callable[..., t.Awaitable[ResponseReturnValue]],
+]
