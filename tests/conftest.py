@@ -4,9 +4,21 @@ oracle), so a difference in behaviour shows up as a failing pair."""
 from __future__ import annotations
 
 import importlib
+import sys
 import types
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The oracle is the real Flask: with FLASKRS_AS_FLASK on, `flask` would be
+    # flaskrs itself and every comparison would compare flaskrs with itself.
+    flask = sys.modules.get("flask") or importlib.import_module("flask")
+    if flask.__name__ != "flask":
+        raise pytest.UsageError(
+            "flaskrs's tests compare it with the real Flask: run them with"
+            " FLASKRS_AS_FLASK unset (or 0)"
+        )
 
 
 @pytest.fixture(params=["flaskrs", "flask"])

@@ -329,3 +329,80 @@ def test_hosts_and_subdomains(
             assert outcome(b.build, f"e{i}", values) == outcome(
                 a.build, f"e{i}", values
             )
+
+
+# Converter regexes: ones the Rust router runs (some only on ASCII text),
+# ones only Python's `re` runs exactly (lookarounds, backreferences to their
+# own groups, `$`, `\B`, nullable repeats), and ones Python cannot compile.
+CUSTOM_REGEXES = [
+    r"[a-z]+",
+    r"\d+",
+    r"\w+",
+    r"\s?\S+",
+    r"(?i:k+)",
+    r"[^/]{2,3}",
+    r"(?:ab|a)(?:b|)",
+    r"(?=[a-z])\w+",
+    r"\w+(?<!x)",
+    r"(a)\2?b*",
+    r"[0-9]+$",
+    r"\B\w",
+    r"(?:a?)*b",
+    r"\b\w+\b",
+    r"(",
+]
+# Text where Python's tables and the regex crate's disagree: a digit of
+# Unicode 15, the information separators, the Kelvin sign, long s, dotted I.
+CUSTOM_TEXT = st.text(
+    st.sampled_from("abkx01 _-\U0001e4f1\x1c\x1f\u212a\u017f\u0130é"),
+    max_size=5,
+)
+
+
+def custom_map(module: t.Any, regexes: list[str], rules: list[str]) -> t.Any:
+    converters = {
+        f"c{i}": type(f"C{i}", (module.BaseConverter,), {"regex": regex})
+        for i, regex in enumerate(regexes)
+    }
+    url_map = module.Map(converters=converters)
+    for i, rule in enumerate(rules):
+        url_map.add(module.Rule(rule, endpoint=f"e{i}"))
+    return url_map
+
+
+@SETTINGS
+@given(data=st.data())
+def test_custom_regexes_match_as_python_re(data: st.DataObject) -> None:
+    regexes = data.draw(
+        st.lists(st.sampled_from(CUSTOM_REGEXES), min_size=1, max_size=3)
+    )
+    names = [f"c{i}" for i in range(len(regexes))]
+    segment = st.one_of(
+        st.sampled_from(names).map(lambda c: f"<{c}:v>"),
+        st.tuples(st.sampled_from(names), st.sampled_from(names)).map(
+            lambda cs: f"<{cs[0]}:v>-<{cs[1]}:w>"
+        ),
+        st.sampled_from(["x", "<int:n>", "<v>"]),
+    )
+    rules = data.draw(
+        st.lists(st.lists(segment, min_size=1, max_size=2), min_size=1, max_size=4)
+    )
+    rules = ["/" + "/".join(r) for r in rules]
+    theirs = outcome(custom_map, wz, regexes, rules)
+    ours = outcome(custom_map, rs, regexes, rules)
+    assert theirs[0] == ours[0], (theirs, ours)
+    if theirs[0] != "ok":
+        return
+    a = theirs[1].bind("example.org")
+    b = ours[1].bind("example.org")
+    # Segments shaped like the rules': static, one value, two values with a dash.
+    path_segment = st.one_of(
+        st.just("x"),
+        CUSTOM_TEXT,
+        st.tuples(CUSTOM_TEXT, CUSTOM_TEXT).map("-".join),
+    )
+    for path in data.draw(st.lists(st.lists(path_segment, max_size=2), max_size=6)):
+        path = "/" + "/".join(path)
+        got, expected = outcome(b.match, path), outcome(a.match, path)
+        assert got == expected, (rules, regexes, path)
+        event(f"custom: {expected[0]}")

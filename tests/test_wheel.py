@@ -1,5 +1,7 @@
 """The release wheel, end to end: build it, install it into a fresh virtualenv
-on a PATH with no Rust toolchain, and serve the demo app from there.
+on a PATH with no Rust toolchain, serve the demo app from there, check that
+its FLASKRS_AS_FLASK start-up hook works there, and that uninstalling takes
+the hook away with the rest.
 
 This is the slow test of the suite (a release build, then a pip install from
 PyPI: one to three minutes). Its name says "slow", so ``-k "not slow"``
@@ -67,7 +69,7 @@ def _without_rust(venv: Path) -> dict[str, str]:
         for k, v in os.environ.items()
         # Nothing that could reach this checkout or another interpreter's
         # packages, nor an app chosen for the command line behind our back.
-        if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+        if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "FLASKRS_AS_FLASK")
         and not k.startswith(("FLASK_", "CARGO", "RUSTUP"))
     }
     env["PATH"] = os.pathsep.join([str(venv / "bin"), *dirs])
@@ -106,6 +108,20 @@ def _check_wheel_contents(wheel: Path, tags: str) -> None:
     native = [n for n in names if n.endswith(".so")]
     assert native == ["flaskrs/_core.abi3.so"], native
     assert "flaskrs/__init__.py" in names
+    # The FLASKRS_AS_FLASK hook, as platlib data: pip puts it at the root of
+    # site-packages, where site reads .pth files.
+    version = wheel.name.split("-")[1]
+    hook = {
+        f"flaskrs-{version}.data/platlib/_flaskrs_as_flask{ext}"
+        for ext in (".pth", ".py")
+    }
+    assert hook <= set(names), names
+    top = {n.split("/")[0] for n in names}
+    assert top == {
+        "flaskrs",
+        f"flaskrs-{version}.dist-info",
+        f"flaskrs-{version}.data",
+    }, top
     # Type checkers of the users' code need these two.
     assert {"flaskrs/_core.pyi", "flaskrs/py.typed"} <= set(names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
@@ -184,3 +200,38 @@ def test_slow_wheel_installs_and_serves_without_rust(tmp_path: Path) -> None:
         output = stop_group(server, timeout=15)
     assert (status, body) == (200, b"OK")
     assert f"Running on http://127.0.0.1:{port}" in output, output
+
+    _check_switch(python, env, run_dir, site_packages)
+
+
+def _check_switch(python: Path, env: dict[str, str], run_dir: Path, site: Path) -> None:
+    """FLASKRS_AS_FLASK=1 in the fresh venv, where the real Flask is not even
+    installed: without it there is no flask to import, with it flask is
+    flaskrs. Uninstalling flaskrs removes the hook too."""
+    hook = site / "_flaskrs_as_flask.pth"
+    assert hook.is_file()
+    assert (site / "_flaskrs_as_flask.py").is_file()
+    code = "import flask; print(flask.__name__, flask.Flask.__module__)"
+
+    off = _run([str(python), "-c", code], env=env, cwd=run_dir, timeout=60)
+    assert off.returncode == 1
+    assert "No module named 'flask'" in off.stdout, off.stdout
+
+    on_env = dict(env, FLASKRS_AS_FLASK="1")
+    on = _run([str(python), "-c", code], env=on_env, cwd=run_dir, timeout=60)
+    assert (on.returncode, on.stdout) == (0, "flaskrs flaskrs.app\n")
+
+    removed = _run(
+        [str(python), "-m", "pip", "uninstall", "-y", "flaskrs"],
+        env=env,
+        cwd=run_dir,
+        timeout=120,
+    )
+    assert removed.returncode == 0, removed.stdout
+    assert not hook.exists()
+    assert not (site / "_flaskrs_as_flask.py").exists()
+    # No hook left behind to fail at every start-up.
+    after = _run(
+        [str(python), "-c", "print('started')"], env=on_env, cwd=run_dir, timeout=60
+    )
+    assert (after.returncode, after.stdout) == (0, "started\n")

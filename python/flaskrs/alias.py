@@ -17,6 +17,11 @@ For a program one cannot edit, run it through this module::
     python -m flaskrs.alias script.py [args...]
     python -m flaskrs.alias -m package.module [args...]
     python -m flaskrs.alias -c "code" [args...]
+
+or set ``FLASKRS_AS_FLASK=1`` in its environment: a start-up hook installed
+with flaskrs (``_flaskrs_as_flask.pth``) then turns the alias on at the first
+``import flask`` of every Python process of that environment, servers'
+workers and subprocesses included.
 """
 
 from __future__ import annotations
@@ -178,6 +183,11 @@ def enable() -> None:
             " 'python -m flaskrs.alias -m module'."
         )
     sys.meta_path.insert(0, _AliasFinder())
+    # The FLASKRS_AS_FLASK switch's finder only waits for this; ours answers
+    # for every flask name from now on.
+    sys.meta_path[:] = [
+        f for f in sys.meta_path if not getattr(f, "flaskrs_switch", False)
+    ]
 
 
 _USAGE = """\

@@ -442,6 +442,7 @@ fn suitable<'py>(
 }
 
 /// Appends the ops' text; false when a converter refused its value.
+/// `args` has where each of the builder's required arguments is in `given`.
 fn run_ops<'py>(
     py: Python<'py>,
     out: &mut String,
@@ -449,6 +450,7 @@ fn run_ops<'py>(
     live: &LiveRule,
     compiled: Option<&[NamedConverter]>,
     given: &Given<'_, 'py>,
+    args: &[usize],
 ) -> PyResult<bool> {
     // One value alone is the part itself; several are joined as strs,
     // after every one of them is made.
@@ -457,8 +459,18 @@ fn run_ops<'py>(
     for (i, op) in ops.iter().enumerate() {
         match op {
             Op::Text(t) => out.push_str(t),
-            Op::Var { name, text, conv } => {
-                let value = given.get(text).ok_or_else(|| {
+            Op::Var {
+                name,
+                text,
+                conv,
+                arg,
+            } => {
+                let at = arg.and_then(|a| args.get(a).copied());
+                let value = match at {
+                    Some(i) => given.values.get(i),
+                    None => given.get(text),
+                }
+                .ok_or_else(|| {
                     PyTypeError::new_err(format!("missing required argument: '{text}'"))
                 })?;
                 let own = compiled.zip(*conv).and_then(|(convs, i)| convs.get(i));
@@ -512,11 +524,15 @@ impl<'py> Building<'_, '_, 'py> {
         if given.texts.iter().any(Option::is_none) {
             return Err(keywords_must_be_strings());
         }
+        let mut args: SmallVec<[usize; 8]> = SmallVec::new();
         for name in plan.consumed.iter().take(plan.required) {
-            if given.position(name).is_none() {
-                return Err(PyTypeError::new_err(format!(
-                    "missing required argument: '{name}'"
-                )));
+            match given.position(name) {
+                Some(i) => args.push(i),
+                None => {
+                    return Err(PyTypeError::new_err(format!(
+                        "missing required argument: '{name}'"
+                    )))
+                }
             }
         }
         let mut query = String::new();
@@ -563,8 +579,8 @@ impl<'py> Building<'_, '_, 'py> {
         let compiled = live.compiled_converters(py)?;
         let mut domain = String::new();
         let mut path = scratch();
-        if !run_ops(py, &mut domain, &plan.domain, live, compiled, given)?
-            || !run_ops(py, &mut path, &plan.path, live, compiled, given)?
+        if !run_ops(py, &mut domain, &plan.domain, live, compiled, given, &args)?
+            || !run_ops(py, &mut path, &plan.path, live, compiled, given, &args)?
         {
             give_back(path);
             return Ok(None);

@@ -24,6 +24,8 @@ pub enum Op {
         text: String,
         /// Its converter among the rule's compiled ones.
         conv: Option<usize>,
+        /// Its place among the builder's required arguments.
+        arg: Option<usize>,
     },
 }
 
@@ -129,7 +131,7 @@ impl Routes {
     }
 }
 
-fn ops(list: &Bound<'_, PyAny>, live: &LiveRule) -> PyResult<Vec<Op>> {
+fn ops(list: &Bound<'_, PyAny>, live: &LiveRule, required: &[String]) -> PyResult<Vec<Op>> {
     let py = list.py();
     let mut out = Vec::new();
     for item in list.try_iter()? {
@@ -147,10 +149,12 @@ fn ops(list: &Bound<'_, PyAny>, live: &LiveRule) -> PyResult<Vec<Op>> {
                 .convs
                 .iter()
                 .position(|(n, _)| n.bind(py).to_cow().is_ok_and(|n| n == owned));
+            let arg = required.iter().position(|r| *r == owned);
             Op::Var {
                 name: text.unbind(),
                 text: owned,
                 conv,
+                arg,
             }
         } else {
             Op::Text(owned)
@@ -170,9 +174,10 @@ fn plan(value: &Bound<'_, PyAny>, live: &LiveRule) -> PyResult<Option<Plan>> {
         usize,
         bool,
     ) = value.extract()?;
+    let needed = consumed.get(..required).unwrap_or_default();
     Ok(Some(Plan {
-        domain: ops(&domain, live)?,
-        path: ops(&path, live)?,
+        domain: ops(&domain, live, needed)?,
+        path: ops(&path, live, needed)?,
         consumed,
         required,
         python_query,
