@@ -132,6 +132,18 @@ def test_a_differing_route_is_reported(tmp_path: Path, framework: str) -> None:
     assert "over 1 route\n" in result.stdout
 
 
+def test_the_switch_does_not_reach_the_flask_run(tmp_path: Path) -> None:
+    # Under FLASKRS_AS_FLASK=1 in the user's shell, the baseline must still be
+    # the real Flask, or the table compares flaskrs with itself.
+    app = write_app(tmp_path, "flask")
+    result = bench(
+        "--app", str(app), "--seconds", SECONDS, env={"FLASKRS_AS_FLASK": "1"}
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "b'flask.app' (9 bytes) on flask" in result.stdout
+    assert "b'flaskrs.app' (11 bytes) on flaskrs" in result.stdout
+
+
 def test_the_json_body_reaches_both_frameworks(tmp_path: Path) -> None:
     app = write_app(tmp_path, "flask")
     requests = tmp_path / "requests.txt"
