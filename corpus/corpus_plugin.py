@@ -28,8 +28,10 @@ def _message(report: pytest.TestReport | pytest.CollectReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is not None:
         return f"{crash.message}\n  at {crash.path}:{crash.lineno}"
-    # A collection error or a skip: the last lines say the most.
-    return "\n".join(str(report.longrepr).strip().splitlines()[-5:])
+    # A module that did not load: pytest marks the exception's lines with "E".
+    lines = str(report.longrepr).strip().splitlines()
+    marked = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return "\n".join(marked[-5:] or lines[-5:])
 
 
 _failed: set[str] = set()
