@@ -63,4 +63,10 @@ fuzz: build  ## the differential fuzzers: 1,000,000 router and cookie inputs eac
 conformance: build  ## Flask 3.1.3's own test suite against flaskrs
 	$(PY) ../shared/conformance/flask-suite --python $(CURDIR)/$(PY) --install-deps
 
-.PHONY: help venv build serve lint test bench wheels fuzz conformance
+# `make corpus CORPUS="flask-login flask-wtf"` for some of the projects.
+CORPUS ?=
+
+corpus: build  ## extensions' and apps' own test suites (corpus/projects.toml), each on Flask and then on flaskrs
+	$(PY) corpus/run $(CORPUS)
+
+.PHONY: help venv build serve lint test bench wheels fuzz conformance corpus
