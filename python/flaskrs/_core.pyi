@@ -8,10 +8,16 @@ from typing_extensions import disjoint_base
 
 __all__ = [
     "AdapterCore",
+    "BuildMiss",
+    "Fallback",
+    "Matched",
+    "NoMatch",
     "Router",
     "Routes",
     "SessionSigner",
     "SignatureError",
+    "SlashRedirect",
+    "Stale",
     "__version__",
     "json_body",
     "pyregex_probe",
@@ -37,12 +43,8 @@ class Router:
     each endpoint to its view indices in build order; ``map_attrs`` is the
     map's ``__dict__`` when its attributes can be read there.
 
-    While matching and building, the router calls back into Python only for
-    what Werkzeug itself reads or calls at that moment: the rules'
-    attributes, converters' ``to_python``/``to_url``, Python's ``re`` for the
-    parts only it can match exactly, and the adapter's
-    ``make_redirect_url``, ``make_alias_redirect_url`` and
-    ``get_default_redirect`` (overridable, as in Werkzeug).
+    While matching and building, the only Python code the router runs is
+    the converter hooks (see ``AdapterCore``).
     """
 
     def __new__(
@@ -65,7 +67,22 @@ class Routes:
 
 @disjoint_base
 class AdapterCore:
-    """The fields of a ``MapAdapter`` and its ``match`` and ``build``."""
+    """The fields of a ``MapAdapter`` and its ``match`` and ``build`` as
+    data: ``_match`` answers ``(rule or endpoint, values)`` and ``_build``
+    the URL, or one of the outcomes below, which ``flaskrs.routing.MapAdapter``
+    turns into Werkzeug's exceptions and calls.
+
+    The converter hooks, the only Python code run during ``_match`` and
+    ``_build``, each with no native borrow held (a hook may match, build or
+    add rules): ``to_python`` and ``to_url`` of converters other than
+    Werkzeug's own (and ``format(value, "")`` of a ``to_url`` result that
+    is not a str), and Python's ``re`` (``re.compile``, ``Pattern.match``,
+    ``Match.groupdict``/``groups``) for a converter regex the Rust ``regex``
+    crate does not match exactly. The rules' and the map's attributes are
+    read from their instance dicts; what only Python can read is answered
+    ``Fallback`` before any hook runs (or ``Matched`` after a match's
+    converters ran).
+    """
 
     map: t.Any
     server_name: str
@@ -88,15 +105,21 @@ class AdapterCore:
         query_args: t.Any = None,
         routes: Routes | None = None,
     ) -> AdapterCore: ...
-    def match(
+    def _match(
         self,
         path_info: str | None = None,
         method: str | None = None,
         return_rule: bool = False,
-        query_args: t.Any = None,
         websocket: bool | None = None,
-    ) -> tuple[t.Any, dict[str, t.Any]]: ...
-    def build(
+    ) -> (
+        tuple[t.Any, dict[str, t.Any]]
+        | Stale
+        | Fallback
+        | NoMatch
+        | SlashRedirect
+        | Matched
+    ): ...
+    def _build(
         self,
         endpoint: t.Any,
         values: t.Mapping[str, t.Any] | None = None,
@@ -104,7 +127,61 @@ class AdapterCore:
         force_external: bool = False,
         append_unknown: bool = True,
         url_scheme: str | None = None,
-    ) -> str: ...
+    ) -> str | Stale | Fallback | BuildMiss: ...
+
+# What `_match` and `_build` answer when it is not the plain answer.
+
+@t.final
+class Stale:
+    """The map changed since its router was compiled: ``map.update()``, then
+    ask again."""
+
+@t.final
+class Fallback:
+    """Werkzeug's own ``match``/``build`` answers (only Python can read the
+    input or a rule); given before any converter hook ran."""
+
+@t.final
+class NoMatch:
+    """No rule took the path: 405 when ``have_match_for`` is given, else
+    400 for a websocket mismatch, else 404."""
+
+    @property
+    def have_match_for(self) -> set[str] | None: ...
+    @property
+    def websocket_mismatch(self) -> bool: ...
+
+@t.final
+class SlashRedirect:
+    """Redirect to ``path`` (percent-encoded): a slash added or merged."""
+
+    @property
+    def path(self) -> str: ...
+
+@t.final
+class Matched:
+    """A rule matched and its converters ran; the rest of Werkzeug's match
+    (defaults when not ``defaults_merged``, alias and default redirects,
+    ``redirect_to``) is Python's."""
+
+    @property
+    def rule(self) -> t.Any: ...
+    @property
+    def values(self) -> dict[str, t.Any]: ...
+    @property
+    def defaults_merged(self) -> bool: ...
+    @property
+    def domain_path(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+
+@t.final
+class BuildMiss:
+    """No rule of the endpoint builds with the values; ``values`` are the
+    ones ``BuildError`` reports."""
+
+    @property
+    def values(self) -> dict[str, t.Any]: ...
 
 # Session cookie signing (itsdangerous's format, as Flask configures it).
 

@@ -16,14 +16,18 @@ after the first request takes effect as it does on Werkzeug.
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import typing as t
 import warnings
 from functools import lru_cache
 from urllib.parse import quote
+from urllib.parse import urljoin
 
 from werkzeug.exceptions import BadHost
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import AnyConverter as AnyConverter
 from werkzeug.routing import BaseConverter as BaseConverter
 from werkzeug.routing import BuildError as BuildError
@@ -42,12 +46,22 @@ from werkzeug.routing import WebsocketMismatch as WebsocketMismatch
 from werkzeug.wsgi import get_host
 
 from ._core import AdapterCore
+from ._core import BuildMiss
+from ._core import Fallback
+from ._core import Matched
+from ._core import NoMatch
 from ._core import Router
 from ._core import Routes
+from ._core import SlashRedirect
+from ._core import Stale
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.wrappers.request import Request
+
+    _MatchOutcome = t.Union[
+        tuple[t.Any, dict[str, t.Any]], Stale, Fallback, NoMatch, SlashRedirect, Matched
+    ]
 
 # safe = https://url.spec.whatwg.org/#url-path-segment-string
 _PATH_SAFE = "!$&'()*+,/:;=@"
@@ -322,15 +336,131 @@ def _subdomain(wsgi_server_name: str, server_name: str) -> tuple[str, str | None
 class MapAdapter(AdapterCore, _WerkzeugMapAdapter):  # type: ignore[misc]
     """Werkzeug's ``MapAdapter`` with ``match`` and ``build`` in Rust.
 
-    The native base holds the adapter's fields; Werkzeug's own methods
-    (``make_redirect_url``, ``get_default_redirect``, ``test``,
-    ``allowed_methods``...) are inherited, and the native ``match`` calls the
-    ones Werkzeug's ``match`` calls, so a subclass may still override them.
+    The native base holds the adapter's fields and answers with data: a
+    match's ``(rule, values)`` and a built URL come back as they are, and
+    anything else as an outcome that this class turns into Werkzeug's
+    exceptions, calling the overridable methods Werkzeug calls
+    (``make_redirect_url``, ``make_alias_redirect_url``,
+    ``get_default_redirect``...). Where only Python can answer (a rule
+    class that builds its own way, attributes that are properties, a path
+    with lone surrogates...), Werkzeug's own ``match`` or ``build`` does.
     """
 
     # The native base takes the arguments; object's __init__ accepts and
     # ignores them without a Python frame.
     __init__ = object.__init__  # type: ignore[assignment]
+
+    def match(  # type: ignore[override]
+        self,
+        path_info: str | None = None,
+        method: str | None = None,
+        return_rule: bool = False,
+        query_args: t.Mapping[str, t.Any] | str | None = None,
+        websocket: bool | None = None,
+    ) -> tuple[t.Any, t.Mapping[str, t.Any]]:
+        found = self._match(path_info, method, return_rule, websocket)
+        if found.__class__ is tuple:
+            return found  # type: ignore[return-value]
+        return self._match_outcome(
+            found, path_info, method, return_rule, query_args, websocket
+        )
+
+    def _match_outcome(
+        self,
+        found: _MatchOutcome,
+        path_info: str | None,
+        method: str | None,
+        return_rule: bool,
+        query_args: t.Mapping[str, t.Any] | str | None,
+        websocket: bool | None,
+    ) -> tuple[t.Any, t.Mapping[str, t.Any]]:
+        """Werkzeug's answer to a match the native core did not finish."""
+        if isinstance(found, Stale):
+            self.map.update()
+            found = self._match(path_info, method, return_rule, websocket)
+            if isinstance(found, Stale):
+                raise RuntimeError("Map.update() left no router")
+        if isinstance(found, tuple):
+            return found
+        if isinstance(found, Fallback):
+            return _WerkzeugMapAdapter.match(  # type: ignore[call-overload, no-any-return]
+                self, path_info, method, return_rule, query_args, websocket
+            )
+        if query_args is None:
+            query_args = self.query_args or {}
+        if isinstance(found, NoMatch):
+            if found.have_match_for:
+                raise MethodNotAllowed(valid_methods=list(found.have_match_for))
+            if found.websocket_mismatch:
+                raise WebsocketMismatch()
+            raise NotFound()
+        if isinstance(found, SlashRedirect):
+            raise RequestRedirect(self.make_redirect_url(found.path, query_args))
+        rule, values = found.rule, found.values
+        if not found.defaults_merged and rule.defaults:
+            values.update(rule.defaults)
+        if rule.alias and rule.map.redirect_defaults:
+            raise RequestRedirect(
+                self.make_alias_redirect_url(
+                    found.domain_path, rule.endpoint, values, found.method, query_args
+                )
+            )
+        if self.map.redirect_defaults:
+            url = self.get_default_redirect(rule, found.method, values, query_args)
+            if url is not None:
+                raise RequestRedirect(url)
+        if rule.redirect_to is not None:
+            raise RequestRedirect(self._redirect_to_url(rule, values))
+        return (rule if return_rule else rule.endpoint), values
+
+    def _redirect_to_url(self, rule: Rule, values: dict[str, t.Any]) -> str:
+        """Where ``rule.redirect_to`` sends a request that matched it."""
+        target = rule.redirect_to
+        if isinstance(target, str):
+            target = _PLACEHOLDER.sub(
+                lambda m: rule._converters[m.group(1)].to_url(values[m.group(1)]),
+                target,
+            )
+        else:
+            target = target(self, **values)  # type: ignore[misc, operator]
+        netloc = self.server_name
+        if self.subdomain:
+            netloc = f"{self.subdomain}.{netloc}"
+        base = f"{self.url_scheme or 'http'}://{netloc}{self.script_name}"
+        return urljoin(base, target)  # type: ignore[arg-type]
+
+    def build(
+        self,
+        endpoint: t.Any,
+        values: t.Mapping[str, t.Any] | None = None,
+        method: str | None = None,
+        force_external: bool = False,
+        append_unknown: bool = True,
+        url_scheme: str | None = None,
+    ) -> str:
+        url = self._build(
+            endpoint, values, method, force_external, append_unknown, url_scheme
+        )
+        if url.__class__ is str:
+            return url  # type: ignore[return-value]
+        if isinstance(url, Stale):
+            self.map.update()
+            url = self._build(
+                endpoint, values, method, force_external, append_unknown, url_scheme
+            )
+            if isinstance(url, Stale):
+                raise RuntimeError("Map.update() left no router")
+        if isinstance(url, str):
+            return url
+        if isinstance(url, BuildMiss):
+            raise BuildError(endpoint, url.values, method, self)
+        return _WerkzeugMapAdapter.build(
+            self, endpoint, values, method, force_external, append_unknown, url_scheme
+        )
+
+
+# `redirect_to` placeholders, as Werkzeug substitutes them.
+_PLACEHOLDER = re.compile(r"<([^>]+)>")
 
 
 # The rule attributes Werkzeug reads while matching and building.
@@ -368,7 +498,10 @@ def _reads_plainly(cls: type, names: tuple[str, ...] = _LIVE_ATTRIBUTES) -> bool
     key = (cls, names)
     found = _plain_classes.get(key)
     if found is None:
-        found = _plain_classes[key] = cls.__getattribute__ is object.__getattribute__
+        found = _plain_classes[key] = (
+            cls.__getattribute__ is object.__getattribute__
+            and getattr(cls, "__getattr__", None) is None
+        )
         for name in names if found else ():
             for klass in cls.__mro__:
                 if name in klass.__dict__:

@@ -1,12 +1,41 @@
 //! `AdapterCore`: the native base of `flaskrs.routing.MapAdapter`, with
-//! Werkzeug's `match` and `build`.
+//! Werkzeug's `match` and `build` as data in, data out.
 //!
-//! Each call takes the map's current `Router` (compiling one first when the
-//! rules changed) and copies out the adapter's fields, so no borrow of
-//! native state is held while Python runs: converters, Werkzeug's
-//! overridable `make_redirect_url`, `make_alias_redirect_url` and
-//! `get_default_redirect`, a rule's `redirect_to` callable, and the rule's
-//! attributes read at match time may all build URLs, match or add rules.
+//! `_match` answers `(rule or endpoint, values)` and `_build` the URL when
+//! that is the answer; anything else is an outcome from `outcome.rs` (the
+//! map changed, no match, a slash redirect, a match whose rule may redirect,
+//! a build miss, or "Werkzeug answers this one") that the Python
+//! `MapAdapter` turns into Werkzeug's exceptions, calling the overridable
+//! methods (`make_redirect_url`, `get_default_redirect`, a custom rule's
+//! `build`...) as Werkzeug does. The core never calls the map, the adapter
+//! or a rule.
+//!
+//! # The converter hooks
+//!
+//! The only Python code that runs during `_match` and `_build` is the
+//! converters':
+//! - `to_python(value)` and `to_url(value)` of a converter that is not one
+//!   of Werkzeug's own (`convert.rs`), and `format(value, "")` of a
+//!   `to_url` result that is not a str, as Werkzeug's builder formats it;
+//! - Python's `re` for a converter regex that the `regex` crate cannot match
+//!   exactly (`Router::pattern` compiles it once, `python_regex` matches).
+//!
+//! Each is made with no borrow of native state held: the router is an
+//! immutable, reference-counted `Router`, and the adapter's fields are copied
+//! out in short borrows first, so a hook may match, build, add rules or set
+//! the adapter's fields.
+//!
+//! Everything else is data. The rules' and the map's attributes are read
+//! from their instance dicts (`live.rs`, `slots.rs`), and the values given
+//! are compared and hashed with Python's own `==` and `hash`, as Werkzeug
+//! does. A rule or map whose attributes only Python can read (a property,
+//! `__getattr__`) or that holds other types than Werkzeug's (methods that
+//! are not a set, defaults that are not a dict, build values that are not a
+//! dict...) is answered `Fallback` before any hook runs, and Werkzeug's own
+//! `match` or `build` answers instead; after the walk of a match, `Matched`
+//! hands the rest of the match to Python the same way. (A converter that,
+//! mid-build, gives a rule such an attribute sees the converters before it
+//! called again by Werkzeug's build.)
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -16,16 +45,132 @@ use smallvec::SmallVec;
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyInt, PySet, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple,
+};
 
 use crate::py::convert::{call_to_python, call_to_url, encode_query_item, ToUrl};
 use crate::py::live::{Attr, LiveRule, NamedConverter, Seen};
+use crate::py::outcome::{BuildMiss, Fallback, Matched, NoMatch, SlashRedirect, Stale};
 use crate::py::router::{MapAttr, Op, Plan, Router, Routes, View};
 use crate::py::text::utf8;
-use crate::py::werkzeug::{self, keywords_must_be_strings};
+use crate::py::werkzeug::keywords_must_be_strings;
 use crate::routing::build::{quote, PATH_SAFE};
 use crate::routing::matcher::{ExternalMatch, Hooks, Match, Outcome};
 use crate::routing::text::same;
+
+/// Why a match or build stopped short of its answer.
+enum Stop {
+    /// Python raised (a converter hook, or a comparison of given values).
+    Raised(PyErr),
+    /// Only Python can go on: Werkzeug's own code answers (`Fallback`).
+    Python,
+}
+
+impl From<PyErr> for Stop {
+    fn from(e: PyErr) -> Self {
+        Stop::Raised(e)
+    }
+}
+
+type Step<T> = Result<T, Stop>;
+
+/// `rule.<attr>`, where it can be read as data.
+fn read<'py>(py: Python<'py>, live: &LiveRule, attr: Attr) -> Step<Bound<'py, PyAny>> {
+    live.plain(py, attr)?.ok_or(Stop::Python)
+}
+
+/// `map.<attr>` of the map compiled, where it can be read as data.
+fn read_map<'py>(py: Python<'py>, router: &Router, attr: MapAttr) -> Step<Bound<'py, PyAny>> {
+    router.map_attr(py, attr)?.ok_or(Stop::Python)
+}
+
+/// `bool(value)` for the values Werkzeug's own code stores (bools, None,
+/// numbers, strs, dicts, sets), whose truth runs no Python code.
+fn plain_truth(value: &Bound<'_, PyAny>) -> Step<bool> {
+    if value.is_none() {
+        return Ok(false);
+    }
+    if let Ok(b) = value.downcast_exact::<PyBool>() {
+        return Ok(b.is_true());
+    }
+    if value.is_exact_instance_of::<PyInt>()
+        || value.is_exact_instance_of::<PyFloat>()
+        || value.is_exact_instance_of::<PyString>()
+        || value.is_exact_instance_of::<PyDict>()
+        || value.is_exact_instance_of::<PySet>()
+        || value.is_exact_instance_of::<PyFrozenSet>()
+        || value.is_exact_instance_of::<PyList>()
+        || value.is_exact_instance_of::<PyTuple>()
+    {
+        return Ok(value.is_truthy()?);
+    }
+    Err(Stop::Python)
+}
+
+/// `bool(rule.<attr>)`.
+fn truthy(py: Python<'_>, live: &LiveRule, attr: Attr) -> Step<bool> {
+    match live.seen(py, attr) {
+        Seen::True => Ok(true),
+        Seen::False | Seen::None => Ok(false),
+        _ => plain_truth(&read(py, live, attr)?),
+    }
+}
+
+/// `rule.defaults` when it is a non-empty dict; None when it is empty or
+/// None.
+fn defaults<'py>(py: Python<'py>, live: &LiveRule) -> Step<Option<Bound<'py, PyDict>>> {
+    let value = match live.seen(py, Attr::Defaults) {
+        Seen::None | Seen::False => return Ok(None),
+        Seen::Compiled => live.compiled_value(py, Attr::Defaults),
+        _ => None,
+    };
+    let value = match value {
+        Some(v) => v,
+        None => read(py, live, Attr::Defaults)?,
+    };
+    if value.is_none() {
+        return Ok(None);
+    }
+    let dict = value.downcast_exact::<PyDict>().map_err(|_| Stop::Python)?;
+    Ok(if dict.is_empty() {
+        None
+    } else {
+        Some(dict.clone())
+    })
+}
+
+/// A set of methods as Werkzeug stores one (None for "any").
+fn methods_of<'py>(py: Python<'py>, live: &LiveRule) -> Step<Option<Bound<'py, PyAny>>> {
+    let methods = read(py, live, Attr::Methods)?;
+    if methods.is_none() {
+        return Ok(None);
+    }
+    if methods.is_exact_instance_of::<PySet>() || methods.is_exact_instance_of::<PyFrozenSet>() {
+        return Ok(Some(methods));
+    }
+    Err(Stop::Python)
+}
+
+/// `methods is None or method in methods`.
+fn allows(py: Python<'_>, live: &LiveRule, method: &Bound<'_, PyString>) -> Step<bool> {
+    match methods_of(py, live)? {
+        None => Ok(true),
+        Some(set) => Ok(set.contains(method)?),
+    }
+}
+
+/// The adapter's `websocket` flag agrees with the rule's.
+fn websocket_of(py: Python<'_>, live: &LiveRule) -> Step<bool> {
+    match live.seen(py, Attr::Websocket) {
+        Seen::False => Ok(false),
+        Seen::True => Ok(true),
+        _ => match read(py, live, Attr::Websocket)?.downcast_exact::<PyBool>() {
+            Ok(b) => Ok(b.is_true()),
+            Err(_) => Err(Stop::Python),
+        },
+    }
+}
 
 #[pyclass(subclass, module = "flaskrs._core")]
 pub struct AdapterCore {
@@ -61,94 +206,66 @@ macro_rules! field {
     };
 }
 
-/// The map's current router, compiled first when its rules changed
-/// (Werkzeug's `map.update()` at the start of a match or build).
-fn current_router<'py>(
-    map: &Bound<'py, PyAny>,
-    routes: &Bound<'py, Routes>,
-) -> PyResult<Bound<'py, Router>> {
-    if let Some(r) = routes.get().current(map.py()) {
-        return Ok(r);
-    }
-    map.call_method0(intern!(map.py(), "update"))?;
-    routes
-        .get()
-        .current(map.py())
-        .ok_or_else(|| PyTypeError::new_err("Map.update() left no router"))
-}
-
 fn routes_of<'py>(map: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Routes>> {
     Ok(map
         .getattr(intern!(map.py(), "_routes"))?
         .downcast_into::<Routes>()?)
 }
 
-/// `method.upper()` as a str object, the given one when it is already.
-fn upper<'py>(method: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyString>> {
-    if let Ok(text) = utf8(method) {
-        if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_lowercase()) {
-            return Ok(method.clone());
-        }
-        if text.is_ascii() {
-            return Ok(PyString::new(method.py(), &text.to_ascii_uppercase()));
-        }
+/// `method.upper()` as a str object, the given one when it is already;
+/// None for a method with non-ASCII text, which Python upper-cases.
+fn upper<'py>(method: &Bound<'py, PyString>) -> Option<Bound<'py, PyString>> {
+    let text = utf8(method).ok().filter(|t| t.is_ascii())?;
+    if !text.bytes().any(|b| b.is_ascii_lowercase()) {
+        return Some(method.clone());
     }
-    Ok(method
-        .call_method0(intern!(method.py(), "upper"))?
-        .downcast_into::<PyString>()?)
+    Some(PyString::new(method.py(), &text.to_ascii_uppercase()))
 }
 
 /// What Werkzeug's matcher reads from the rules, read when it reads it.
 struct LiveHooks<'r, 'py> {
     py: Python<'py>,
     router: &'r Router,
-    map: &'r Bound<'py, PyAny>,
     method: &'r Bound<'py, PyString>,
     websocket: bool,
     /// The methods of rules that matched all but the method.
     have_match_for: Option<Bound<'py, PySet>>,
-    /// Why the walk stopped, when Python raised (kept here so that the walk
-    /// passes a word-sized error up its recursion).
-    error: Option<PyErr>,
+    /// Why the walk stopped (kept here so that the walk passes a word-sized
+    /// error up its recursion).
+    stop: Option<Stop>,
 }
 
-/// The walk stopped because Python raised; the error is in `LiveHooks`.
-struct Raised;
+/// The walk stopped; why is in `LiveHooks`.
+struct Stopped;
 
 impl<'py> LiveHooks<'_, 'py> {
-    fn live(&self, rule: usize) -> PyResult<&LiveRule> {
+    fn live(&self, rule: usize) -> Step<&LiveRule> {
         self.router
             .matched
             .get(rule)
             .and_then(|&v| self.router.view(v))
             .map(|v| &v.live)
-            .ok_or_else(|| PyTypeError::new_err("no such rule"))
+            .ok_or_else(|| Stop::Raised(PyTypeError::new_err("no such rule")))
     }
 
-    fn read(&self, rule: usize, attr: Attr) -> PyResult<Bound<'py, PyAny>> {
-        self.live(rule)?.get(self.py, attr)
-    }
-
-    fn keep<T>(&mut self, r: PyResult<T>) -> Result<T, Raised> {
+    fn keep<T>(&mut self, r: Step<T>) -> Result<T, Stopped> {
         r.map_err(|e| {
-            self.error = Some(e);
-            Raised
+            self.stop = Some(e);
+            Stopped
         })
     }
 
-    /// The error the walk stopped for.
-    fn raised(&mut self) -> PyErr {
-        self.error
-            .take()
-            .unwrap_or_else(|| PyTypeError::new_err("the router stopped without an error"))
+    /// Why the walk stopped.
+    fn stopped(&mut self) -> Stop {
+        self.stop.take().unwrap_or_else(|| {
+            Stop::Raised(PyTypeError::new_err("the router stopped without an error"))
+        })
     }
 
-    fn py_allows_method(&self, rule: usize) -> PyResult<bool> {
-        allows(&self.read(rule, Attr::Methods)?, self.method)
-    }
-
-    fn py_note_methods(&mut self, rule: usize) -> PyResult<()> {
-        let methods = self.read(rule, Attr::Methods)?;
+    fn py_note_methods(&mut self, rule: usize) -> Step<()> {
+        let Some(methods) = methods_of(self.py, self.live(rule)?)? else {
+            return Ok(());
+        };
         let set = match &self.have_match_for {
             Some(s) => s.clone(),
             None => {
@@ -163,31 +280,28 @@ impl<'py> LiveHooks<'_, 'py> {
         Ok(())
     }
 
-    fn py_websocket_agrees(&self, rule: usize) -> PyResult<bool> {
-        match self.live(rule)?.seen(self.py, Attr::Websocket) {
-            Seen::False => return Ok(!self.websocket),
-            Seen::True => return Ok(self.websocket),
-            _ => {}
+    fn py_merge_slashes(&self) -> Step<bool> {
+        // `map._matcher.merge_slashes`, read from the matcher's dict when
+        // it is Werkzeug's own matcher.
+        let matcher = read_map(self.py, self.router, MapAttr::Matcher)?;
+        if !matcher
+            .get_type()
+            .is(crate::py::werkzeug::state_machine_matcher(self.py)?)
+        {
+            return Err(Stop::Python);
         }
-        let flag = self.read(rule, Attr::Websocket)?;
-        if let Ok(b) = flag.downcast_exact::<PyBool>() {
-            return Ok(b.is_true() == self.websocket);
+        let attrs = matcher
+            .getattr(intern!(self.py, "__dict__"))?
+            .downcast_into::<PyDict>()
+            .map_err(PyErr::from)?;
+        match attrs.get_item(intern!(self.py, "merge_slashes"))? {
+            Some(v) => plain_truth(&v),
+            None => Err(Stop::Python),
         }
-        flag.eq(self.websocket)
     }
 
-    fn py_refuses_merged_slashes(&self, rule: usize) -> PyResult<bool> {
-        Ok(self.live(rule)?.seen(self.py, Attr::MergeSlashes) == Seen::False)
-    }
-
-    fn py_merge_slashes(&self) -> PyResult<bool> {
-        self.router
-            .map_attr(self.map, MapAttr::Matcher)?
-            .getattr(intern!(self.py, "merge_slashes"))?
-            .is_truthy()
-    }
-
-    fn py_external(&self, transition: usize, target: &str) -> PyResult<Option<ExternalMatch>> {
+    /// The converter hook of a part only Python's `re` matches exactly.
+    fn python_regex(&self, transition: usize, target: &str) -> Step<Option<ExternalMatch>> {
         let py = self.py;
         let found = self
             .router
@@ -197,13 +311,17 @@ impl<'py> LiveHooks<'_, 'py> {
             return Ok(None);
         }
         let groups = found.call_method0(intern!(py, "groupdict"))?;
-        let groups = groups.downcast::<PyDict>()?;
+        let groups = groups.downcast::<PyDict>().map_err(PyErr::from)?;
         let mut numbered: Vec<(u64, Option<String>)> = Vec::new();
         for (k, v) in groups.iter() {
             let k: String = k.extract()?;
             if let Some(n) = k.strip_prefix("__werkzeug_") {
-                // Werkzeug orders them by `int(name[11:])`.
-                let n: u64 = py.get_type::<PyInt>().call1((n,))?.extract()?;
+                // Werkzeug orders them by `int(name[11:])`; a group name is
+                // an identifier, so its digits may be other than ASCII.
+                let n: u64 = match n.parse::<u64>() {
+                    Ok(v) if n.bytes().all(|b| b.is_ascii_digit()) => v,
+                    _ => py.get_type::<PyInt>().call1((n,))?.extract()?,
+                };
                 numbered.push((
                     n,
                     if v.is_none() {
@@ -222,7 +340,7 @@ impl<'py> LiveHooks<'_, 'py> {
             .is_some_and(|t| t.suffixed);
         let slash = suffixed && {
             let all = found.call_method0(intern!(py, "groups"))?;
-            let all = all.downcast::<PyTuple>()?;
+            let all = all.downcast::<PyTuple>().map_err(PyErr::from)?;
             match all.len().checked_sub(1) {
                 Some(last) => all.get_item(last)?.eq("/")?,
                 None => false,
@@ -236,34 +354,50 @@ impl<'py> LiveHooks<'_, 'py> {
 }
 
 impl Hooks for LiveHooks<'_, '_> {
-    type Error = Raised;
+    type Error = Stopped;
 
-    fn allows_method(&mut self, rule: usize) -> Result<bool, Raised> {
-        let r = self.py_allows_method(rule);
+    fn allows_method(&mut self, rule: usize) -> Result<bool, Stopped> {
+        let r = self
+            .live(rule)
+            .and_then(|l| allows(self.py, l, self.method));
         self.keep(r)
     }
 
-    fn note_methods(&mut self, rule: usize) -> Result<(), Raised> {
+    fn note_methods(&mut self, rule: usize) -> Result<(), Stopped> {
         let r = self.py_note_methods(rule);
         self.keep(r)
     }
 
-    fn websocket_agrees(&mut self, rule: usize) -> Result<bool, Raised> {
-        let r = self.py_websocket_agrees(rule);
+    fn websocket_agrees(&mut self, rule: usize) -> Result<bool, Stopped> {
+        let r = self
+            .live(rule)
+            .and_then(|l| websocket_of(self.py, l))
+            .map(|ws| ws == self.websocket);
         self.keep(r)
     }
 
-    fn strict_slashes(&mut self, rule: usize) -> Result<bool, Raised> {
-        let r = truthy(self.py, self.live(rule), Attr::StrictSlashes);
+    fn strict_slashes(&mut self, rule: usize) -> Result<bool, Stopped> {
+        let r = self
+            .live(rule)
+            .and_then(|l| truthy(self.py, l, Attr::StrictSlashes));
         self.keep(r)
     }
 
-    fn refuses_merged_slashes(&mut self, rule: usize) -> Result<bool, Raised> {
-        let r = self.py_refuses_merged_slashes(rule);
+    fn refuses_merged_slashes(&mut self, rule: usize) -> Result<bool, Stopped> {
+        // Werkzeug refuses when `rule.merge_slashes is False`.
+        let py = self.py;
+        let r =
+            self.live(rule)
+                .and_then(|l| match l.seen(py, Attr::MergeSlashes) {
+                    Seen::False => Ok(true),
+                    Seen::Other => read(py, l, Attr::MergeSlashes)
+                        .map(|v| v.is(PyBool::new(py, false).as_any())),
+                    _ => Ok(false),
+                });
         self.keep(r)
     }
 
-    fn merge_slashes(&mut self) -> Result<bool, Raised> {
+    fn merge_slashes(&mut self) -> Result<bool, Stopped> {
         let r = self.py_merge_slashes();
         self.keep(r)
     }
@@ -272,53 +406,10 @@ impl Hooks for LiveHooks<'_, '_> {
         &mut self,
         transition: usize,
         target: &str,
-    ) -> Result<Option<ExternalMatch>, Raised> {
-        let r = self.py_external(transition, target);
+    ) -> Result<Option<ExternalMatch>, Stopped> {
+        let r = self.python_regex(transition, target);
         self.keep(r)
     }
-}
-
-/// `methods is None or method in methods`.
-fn allows(methods: &Bound<'_, PyAny>, method: &Bound<'_, PyString>) -> PyResult<bool> {
-    if methods.is_none() {
-        return Ok(true);
-    }
-    match methods.downcast_exact::<PySet>() {
-        Ok(set) => set.contains(method),
-        Err(_) => methods.contains(method),
-    }
-}
-
-/// `bool(rule.<attr>)`.
-fn truthy(py: Python<'_>, live: PyResult<&LiveRule>, attr: Attr) -> PyResult<bool> {
-    let live = live?;
-    match live.seen(py, attr) {
-        Seen::True => Ok(true),
-        Seen::False | Seen::None => Ok(false),
-        _ => live.get(py, attr)?.is_truthy(),
-    }
-}
-
-/// `rule.<attr>` when it is truthy (a non-empty `defaults`).
-fn truthy_value<'py>(
-    py: Python<'py>,
-    live: &LiveRule,
-    attr: Attr,
-) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let value = match live.seen(py, attr) {
-        Seen::None | Seen::False => return Ok(None),
-        Seen::Compiled => live.compiled_value(py, attr),
-        _ => None,
-    };
-    let value = match value {
-        Some(v) => v,
-        None => live.get(py, attr)?,
-    };
-    Ok(if value.is_truthy()? {
-        Some(value)
-    } else {
-        None
-    })
 }
 
 thread_local! {
@@ -400,37 +491,43 @@ fn suitable<'py>(
     live: &LiveRule,
     given: &Given<'_, 'py>,
     method: Option<&Bound<'py, PyString>>,
-) -> PyResult<bool> {
+) -> Step<bool> {
     if let Some(m) = method {
-        if !allows(&live.get(py, Attr::Methods)?, m)? {
+        if !allows(py, live, m)? {
             return Ok(false);
         }
     }
-    let defaults = truthy_value(py, live, Attr::Defaults)?;
+    let defaults = defaults(py, live)?;
+    let has_default = |key: &Bound<'py, PyAny>| -> PyResult<bool> {
+        defaults.as_ref().map_or(Ok(false), |d| d.contains(key))
+    };
     match live.compiled_arguments(py)? {
         Some(names) => {
             for key in names {
-                if given.position(key).is_none()
-                    && !defaults.as_ref().map_or(Ok(false), |d| d.contains(key))?
-                {
+                if given.position(key).is_none() && !has_default(PyString::new(py, key).as_any())? {
                     return Ok(false);
                 }
             }
         }
         None => {
-            for key in live.get(py, Attr::Arguments)?.try_iter()? {
+            let arguments = read(py, live, Attr::Arguments)?;
+            if !arguments.is_exact_instance_of::<PySet>()
+                && !arguments.is_exact_instance_of::<PyFrozenSet>()
+            {
+                return Err(Stop::Python);
+            }
+            for key in arguments.try_iter()? {
                 let key = key?;
-                if given.lookup(&key)?.is_none()
-                    && !defaults.as_ref().map_or(Ok(false), |d| d.contains(&key))?
-                {
+                if given.lookup(&key)?.is_none() && !has_default(&key)? {
                     return Ok(false);
                 }
             }
         }
     }
     if let Some(defaults) = defaults {
-        for item in defaults.call_method0(intern!(py, "items"))?.try_iter()? {
-            let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+        // A snapshot: `==` of a given value may run Python code.
+        for item in defaults.items().iter() {
+            let (key, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item.extract()?;
             if let Some(v) = given.lookup(&key)? {
                 if value.ne(v)? {
                     return Ok(false);
@@ -451,7 +548,7 @@ fn run_ops<'py>(
     compiled: Option<&[NamedConverter]>,
     given: &Given<'_, 'py>,
     args: &[usize],
-) -> PyResult<bool> {
+) -> Step<bool> {
     // One value alone is the part itself; several are joined as strs,
     // after every one of them is made.
     let joined = ops.len() > 1;
@@ -477,8 +574,10 @@ fn run_ops<'py>(
                 let done = match own {
                     Some((_, conv)) => conv.to_url(out, value, joined)?,
                     None => {
-                        let convs = live.get(py, Attr::Converters)?;
-                        call_to_url(out, &convs.get_item(name.bind(py))?, value, joined)?
+                        let convs = read(py, live, Attr::Converters)?;
+                        let convs = convs.downcast_exact::<PyDict>().map_err(|_| Stop::Python)?;
+                        let conv = convs.as_any().get_item(name.bind(py))?;
+                        call_to_url(out, &conv, value, joined)?
                     }
                 };
                 match done {
@@ -494,35 +593,112 @@ fn run_ops<'py>(
         }
     }
     match not_str {
-        Some(message) => Err(PyTypeError::new_err(message)),
+        Some(message) => Err(PyTypeError::new_err(message).into()),
         None => Ok(true),
     }
+}
+
+/// A query value Werkzeug's encoding turns into text without running
+/// Python code: None, a str, bytes, a number, or a list, tuple or set of
+/// those.
+fn plain_query_value(value: &Bound<'_, PyAny>) -> bool {
+    let scalar = |v: &Bound<'_, PyAny>| {
+        v.is_none()
+            || v.is_exact_instance_of::<PyString>()
+            || v.is_exact_instance_of::<PyBytes>()
+            || v.is_exact_instance_of::<PyInt>()
+            || v.is_exact_instance_of::<PyFloat>()
+            || v.is_exact_instance_of::<PyBool>()
+    };
+    if value.is_exact_instance_of::<PyList>()
+        || value.is_exact_instance_of::<PyTuple>()
+        || value.is_exact_instance_of::<PySet>()
+    {
+        return value
+            .try_iter()
+            .is_ok_and(|items| items.into_iter().all(|v| v.is_ok_and(|v| scalar(&v))));
+    }
+    scalar(value)
 }
 
 /// One call of `build`: what every rule's attempt reads.
 struct Building<'a, 'g, 'py> {
     py: Python<'py>,
     router: &'a Router,
-    map: &'a Bound<'py, PyAny>,
     given: &'a Given<'g, 'py>,
     append_unknown: bool,
-    /// The values as a dict, made for the first rule that builds its own way.
-    dict: Option<Bound<'py, PyDict>>,
 }
 
 impl<'py> Building<'_, '_, 'py> {
+    /// Where in `given` the values the plan's builder does not take are.
+    fn unknown(&self, plan: &Plan) -> SmallVec<[usize; 8]> {
+        if !self.append_unknown {
+            return SmallVec::new();
+        }
+        (0..self.given.keys.len())
+            .filter(|&i| {
+                self.given
+                    .texts
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|t| !plan.consumed.iter().any(|c| same(c, t)))
+            })
+            .collect()
+    }
+
+    /// `rule.map.sort_parameters`, the rule's map being the one compiled.
+    fn sorts(&self, live: &LiveRule) -> Step<bool> {
+        if live.seen(self.py, Attr::Map) != Seen::Compiled {
+            return Err(Stop::Python);
+        }
+        plain_truth(&read_map(self.py, self.router, MapAttr::SortParameters)?)
+    }
+
+    /// Whether the rule can be built here without Python: asked of every
+    /// candidate before any converter runs, so that `Fallback` comes first.
+    fn check(&self, view: &View) -> Step<()> {
+        let py = self.py;
+        let live = &view.live;
+        let plan = view.plan.as_ref().ok_or(Stop::Python)?;
+        methods_of(py, live)?;
+        defaults(py, live)?;
+        websocket_of(py, live)?;
+        if live.compiled_arguments(py)?.is_none() {
+            let arguments = read(py, live, Attr::Arguments)?;
+            if !arguments.is_exact_instance_of::<PySet>()
+                && !arguments.is_exact_instance_of::<PyFrozenSet>()
+            {
+                return Err(Stop::Python);
+            }
+        }
+        if live.compiled_converters(py)?.is_none()
+            && !read(py, live, Attr::Converters)?.is_exact_instance_of::<PyDict>()
+        {
+            return Err(Stop::Python);
+        }
+        let unknown = self.unknown(plan);
+        if !unknown.is_empty() {
+            if plan.python_query || self.sorts(live)? {
+                return Err(Stop::Python);
+            }
+            if !unknown
+                .iter()
+                .filter_map(|&i| self.given.values.get(i))
+                .all(plain_query_value)
+            {
+                return Err(Stop::Python);
+            }
+        }
+        Ok(())
+    }
+
     /// Werkzeug's `Rule.build` of a rule whose builder flaskrs follows:
     /// (domain part, path with query), or None when a converter refused.
-    fn with_plan(&self, live: &LiveRule, plan: &Plan) -> PyResult<Option<(String, String)>> {
-        let (py, router, map, given, append_unknown) = (
-            self.py,
-            self.router,
-            self.map,
-            self.given,
-            self.append_unknown,
-        );
+    fn with_plan(&self, live: &LiveRule, plan: &Plan) -> Step<Option<(String, String)>> {
+        let (py, given) = (self.py, self.given);
         if given.texts.iter().any(Option::is_none) {
-            return Err(keywords_must_be_strings());
+            return Err(keywords_must_be_strings().into());
         }
         let mut args: SmallVec<[usize; 8]> = SmallVec::new();
         for name in plan.consumed.iter().take(plan.required) {
@@ -531,59 +707,33 @@ impl<'py> Building<'_, '_, 'py> {
                 None => {
                     return Err(PyTypeError::new_err(format!(
                         "missing required argument: '{name}'"
-                    )))
+                    ))
+                    .into())
                 }
             }
         }
         let mut query = String::new();
-        if append_unknown {
-            let unknown: SmallVec<[usize; 8]> = (0..given.keys.len())
-                .filter(|&i| {
-                    given
-                        .texts
-                        .get(i)
-                        .copied()
-                        .flatten()
-                        .is_some_and(|t| !plan.consumed.iter().any(|c| same(c, t)))
-                })
-                .collect();
-            if !unknown.is_empty() {
-                let rule = live.rule.bind(py);
-                // `rule.map.sort_parameters`, the rule's map being the one compiled.
-                let sort = if live.seen(py, Attr::Map) == Seen::Compiled {
-                    router.map_attr(map, MapAttr::SortParameters)?
-                } else {
-                    live.get(py, Attr::Map)?
-                        .getattr(intern!(py, "sort_parameters"))?
-                };
-                let sort = sort.is_truthy()?;
-                if plan.python_query || sort {
-                    let d = PyDict::new(py);
-                    for &i in &unknown {
-                        if let (Some(k), Some(v)) = (given.keys.get(i), given.values.get(i)) {
-                            d.set_item(k, v)?;
-                        }
-                    }
-                    let params = rule.call_method1(intern!(py, "_encode_query_vars"), (d,))?;
-                    query.push_str(utf8(params.downcast::<PyString>()?)?);
-                } else {
-                    for &i in &unknown {
-                        if let (Some(Some(k)), Some(v)) = (given.texts.get(i), given.values.get(i))
-                        {
-                            encode_query_item(&mut query, k, v)?;
-                        }
-                    }
+        let unknown = self.unknown(plan);
+        if !unknown.is_empty() {
+            if plan.python_query || self.sorts(live)? {
+                return Err(Stop::Python);
+            }
+            for &i in &unknown {
+                if let (Some(Some(k)), Some(v)) = (given.texts.get(i), given.values.get(i)) {
+                    encode_query_item(&mut query, k, v)?;
                 }
             }
         }
         let compiled = live.compiled_converters(py)?;
         let mut domain = String::new();
         let mut path = scratch();
-        if !run_ops(py, &mut domain, &plan.domain, live, compiled, given, &args)?
-            || !run_ops(py, &mut path, &plan.path, live, compiled, given, &args)?
-        {
+        let built =
+            run_ops(py, &mut domain, &plan.domain, live, compiled, given, &args).and_then(|done| {
+                Ok(done && run_ops(py, &mut path, &plan.path, live, compiled, given, &args)?)
+            });
+        if !matches!(built, Ok(true)) {
             give_back(path);
-            return Ok(None);
+            return built.map(|_| None);
         }
         if !query.is_empty() {
             path.push('?');
@@ -597,96 +747,19 @@ impl<'py> Building<'_, '_, 'py> {
         &mut self,
         view: &View,
         method: Option<&Bound<'py, PyString>>,
-    ) -> PyResult<Option<(String, String, bool)>> {
-        let (py, append_unknown) = (self.py, self.append_unknown);
+    ) -> Step<Option<(String, String, bool)>> {
+        let py = self.py;
         let live = &view.live;
-        let built = match &view.plan {
-            Some(plan) => {
-                if !suitable(py, live, self.given, method)? {
-                    return Ok(None);
-                }
-                self.with_plan(live, plan)?
-            }
-            None => {
-                // The rule's class has its own idea: ask it, as Werkzeug does.
-                let values = match &self.dict {
-                    Some(d) => d.clone(),
-                    None => {
-                        let d = self.given.to_dict(py)?;
-                        self.dict = Some(d.clone());
-                        d
-                    }
-                };
-                let rule = live.rule.bind(py);
-                if !rule
-                    .call_method1(intern!(py, "suitable_for"), (&values, method))?
-                    .is_truthy()?
-                {
-                    return Ok(None);
-                }
-                let rv = rule.call_method1(intern!(py, "build"), (&values, append_unknown))?;
-                if rv.is_none() {
-                    None
-                } else {
-                    let (d, p): (Bound<'_, PyAny>, Bound<'_, PyAny>) = rv.extract()?;
-                    Some((
-                        d.str()?.to_cow()?.into_owned(),
-                        p.str()?.to_cow()?.into_owned(),
-                    ))
-                }
-            }
-        };
-        let Some((domain, path)) = built else {
+        let plan = view.plan.as_ref().ok_or(Stop::Python)?;
+        if !suitable(py, live, self.given, method)? {
+            return Ok(None);
+        }
+        let Some((domain, path)) = self.with_plan(live, plan)? else {
             return Ok(None);
         };
-        let websocket = truthy(py, Ok(live), Attr::Websocket)?;
+        let websocket = websocket_of(py, live)?;
         Ok(Some((domain, path, websocket)))
     }
-}
-
-/// `redirect_to` with each `<name>` replaced by the value's URL form, as
-/// Werkzeug's `<([^>]+)>` substitution does it.
-fn fill_placeholders(
-    template: &str,
-    live: &LiveRule,
-    values: &Bound<'_, PyDict>,
-) -> PyResult<String> {
-    let py = values.py();
-    let convs = live.get(py, Attr::Converters)?;
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(open) = rest.find('<') {
-        let after = rest.get(open + 1..).unwrap_or_default();
-        match after.find('>') {
-            Some(close) if close > 0 => {
-                out.push_str(rest.get(..open).unwrap_or_default());
-                let key = after.get(..close).unwrap_or_default();
-                let value = values.as_any().get_item(key)?;
-                let text = convs
-                    .get_item(key)?
-                    .call_method1(intern!(py, "to_url"), (value,))?;
-                // `re.sub` takes only a str from the replacement function.
-                match text.downcast::<PyString>() {
-                    Ok(t) => out.push_str(utf8(t)?),
-                    Err(_) => {
-                        return Err(PyTypeError::new_err(format!(
-                            "expected str instance, {} found",
-                            text.get_type().name()?
-                        )))
-                    }
-                }
-                rest = after.get(close + 1..).unwrap_or_default();
-            }
-            Some(_) => {
-                // `<>`: no match at this `<`; the search goes on after it.
-                out.push_str(rest.get(..=open).unwrap_or_default());
-                rest = after;
-            }
-            None => break,
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
 }
 
 #[pymethods]
@@ -739,27 +812,75 @@ impl AdapterCore {
         Ok(())
     }
 
-    /// Werkzeug's `MapAdapter.match`.
-    #[pyo3(name = "match", signature = (path_info=None, method=None, return_rule=false, query_args=None, websocket=None))]
-    fn match_<'py>(
+    /// Werkzeug's `MapAdapter.match` as data: `(rule or endpoint, values)`,
+    /// or an outcome (`outcome.rs`) for `MapAdapter.match` to act on.
+    #[pyo3(signature = (path_info=None, method=None, return_rule=false, websocket=None))]
+    fn _match<'py>(
         slf: &Bound<'py, Self>,
         path_info: Option<Bound<'py, PyString>>,
         method: Option<Bound<'py, PyString>>,
         return_rule: bool,
-        query_args: Option<Bound<'py, PyAny>>,
         websocket: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let (map, routes, subdomain, adapter_websocket) = {
+        match Self::match_step(slf, path_info, method, return_rule, websocket) {
+            Ok(found) => Ok(found),
+            Err(Stop::Python) => Ok(Bound::new(py, Fallback)?.into_any()),
+            Err(Stop::Raised(e)) => Err(e),
+        }
+    }
+
+    /// Werkzeug's `MapAdapter.build` as data: the URL, or an outcome
+    /// (`outcome.rs`) for `MapAdapter.build` to act on.
+    #[pyo3(signature = (endpoint, values=None, method=None, force_external=false, append_unknown=true, url_scheme=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn _build<'py>(
+        slf: &Bound<'py, Self>,
+        endpoint: Bound<'py, PyAny>,
+        values: Option<Bound<'py, PyAny>>,
+        method: Option<Bound<'py, PyString>>,
+        force_external: bool,
+        append_unknown: bool,
+        url_scheme: Option<Bound<'py, PyString>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let step = Self::build_step(
+            slf,
+            &endpoint,
+            values,
+            method,
+            force_external,
+            append_unknown,
+            url_scheme,
+        );
+        match step {
+            Ok(found) => Ok(found),
+            Err(Stop::Python) => Ok(Bound::new(py, Fallback)?.into_any()),
+            Err(Stop::Raised(e)) => Err(e),
+        }
+    }
+}
+
+impl AdapterCore {
+    fn match_step<'py>(
+        slf: &Bound<'py, Self>,
+        path_info: Option<Bound<'py, PyString>>,
+        method: Option<Bound<'py, PyString>>,
+        return_rule: bool,
+        websocket: Option<bool>,
+    ) -> Step<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let (routes, subdomain, adapter_websocket) = {
             let this = slf.borrow();
             (
-                this.map.bind(py).clone(),
                 this.routes.bind(py).clone(),
                 this.subdomain.as_ref().map(|s| s.bind(py).clone()),
                 this.websocket,
             )
         };
-        let router = current_router(&map, &routes)?;
+        let Some(router) = routes.get().current(py) else {
+            return Ok(Bound::new(py, Stale)?.into_any());
+        };
         let router = router.get();
 
         let own_path;
@@ -771,16 +892,12 @@ impl AdapterCore {
             }
         };
         let domain_obj = match subdomain {
-            Some(sub) if !router.map_attr(&map, MapAttr::HostMatching)?.is_truthy()? => sub,
+            Some(sub) if !plain_truth(&read_map(py, router, MapAttr::HostMatching)?)? => sub,
             _ => field!(slf, server_name),
         };
+        // Lone surrogates: Werkzeug's own matcher takes them.
         let (Ok(raw), Ok(domain)) = (utf8(raw_path), utf8(&domain_obj)) else {
-            // Lone surrogates: Werkzeug's own matcher takes them.
-            return py
-                .import("werkzeug.routing")?
-                .getattr("MapAdapter")?
-                .getattr("match")?
-                .call1((slf, path_info, method, return_rule, query_args, websocket));
+            return Err(Stop::Python);
         };
         // Werkzeug matches `"/" + path_info.lstrip("/")`, or "" for "".
         let path: Cow<'_, str> = if raw.is_empty()
@@ -791,47 +908,42 @@ impl AdapterCore {
             Cow::Owned(format!("/{}", raw.trim_start_matches('/')))
         };
         let method = match &method {
-            Some(m) if m.len()? > 0 => upper(m)?,
-            _ => upper(&field!(slf, default_method))?,
-        };
+            Some(m) if m.len()? > 0 => upper(m),
+            _ => upper(&field!(slf, default_method)),
+        }
+        .ok_or(Stop::Python)?;
         let mut hooks = LiveHooks {
             py,
             router,
-            map: &map,
             method: &method,
             websocket: websocket.unwrap_or(adapter_websocket),
             have_match_for: None,
-            error: None,
+            stop: None,
         };
         let Ok(Match {
             outcome,
             websocket_mismatch,
         }) = router.matcher.match_path(domain, &path, &mut hooks)
         else {
-            return Err(hooks.raised());
-        };
-        let have_match_for = hooks.have_match_for;
-        let no_match = || werkzeug::no_match(py, have_match_for.as_ref(), websocket_mismatch);
-        let query_args = || -> PyResult<Bound<'py, PyAny>> {
-            if let Some(q) = &query_args {
-                return Ok(q.clone());
-            }
-            let own = field!(slf, query_args);
-            if own.is_truthy()? {
-                Ok(own)
-            } else {
-                Ok(PyDict::new(py).into_any())
-            }
+            return Err(hooks.stopped());
         };
 
+        let have_match_for = hooks.have_match_for.filter(|m| !m.is_empty());
+        let no_match = || -> PyResult<Bound<'py, PyAny>> {
+            Ok(Bound::new(
+                py,
+                NoMatch {
+                    have_match_for: have_match_for.as_ref().map(|m| m.clone().unbind()),
+                    websocket_mismatch,
+                },
+            )?
+            .into_any())
+        };
         let (id, raw_values) = match outcome {
-            Outcome::NoMatch => return Err(no_match()),
+            Outcome::NoMatch => return Ok(no_match()?),
             Outcome::Redirect(to) => {
-                let url = slf.call_method1(
-                    intern!(py, "make_redirect_url"),
-                    (quote(&to, PATH_SAFE), query_args()?),
-                )?;
-                return Err(werkzeug::redirect(&url));
+                let path = PyString::new(py, &quote(&to, PATH_SAFE)).unbind();
+                return Ok(Bound::new(py, SlashRedirect { path })?.into_any());
             }
             Outcome::Rule(id, values) => (id, values),
         };
@@ -843,197 +955,142 @@ impl AdapterCore {
             .ok_or_else(|| PyTypeError::new_err("no such rule"))?;
         let rule = live.rule.bind(py);
 
+        // The converters run; no `Fallback` after this.
         let values = PyDict::new(py);
         if let Some(convs) = live.compiled_converters(py)? {
             for ((key, conv), raw) in convs.iter().zip(&raw_values) {
                 match conv.to_python(py, raw.as_deref())? {
                     Some(v) => values.set_item(key.bind(py), v)?,
-                    None => return Err(no_match()),
+                    None => return Ok(no_match()?),
                 }
             }
         } else {
-            let convs = live.get(py, Attr::Converters)?;
-            let keys = convs.call_method0(intern!(py, "keys"))?;
-            for (key, raw) in keys.try_iter()?.zip(&raw_values) {
+            let convs = read(py, live, Attr::Converters)?;
+            let convs = convs.downcast_exact::<PyDict>().map_err(|_| Stop::Python)?;
+            // Iterated as Werkzeug iterates `_converters.keys()`: a hook
+            // that changes the dict's size makes the next step raise.
+            for (key, raw) in convs.as_any().try_iter()?.zip(&raw_values) {
                 let key = key?;
                 let text = match raw {
                     Some(t) => PyString::new(py, t).into_any(),
                     None => py.None().into_bound(py),
                 };
-                match call_to_python(&convs.get_item(&key)?, &text)? {
+                let conv = convs.as_any().get_item(&key)?;
+                match call_to_python(&conv, &text)? {
                     Some(v) => values.set_item(key.str()?, v)?,
-                    None => return Err(no_match()),
+                    None => return Ok(no_match()?),
                 }
             }
         }
-        if let Some(defaults) = truthy_value(py, live, Attr::Defaults)? {
-            values.call_method1(intern!(py, "update"), (defaults,))?;
-        }
-
-        if truthy(py, Ok(live), Attr::Alias)?
-            && rule
-                .getattr(intern!(py, "map"))?
-                .getattr(intern!(py, "redirect_defaults"))?
-                .is_truthy()?
-        {
-            let url = slf.call_method1(
-                intern!(py, "make_alias_redirect_url"),
-                (
-                    format!("{domain}|{path}"),
-                    live.get(py, Attr::Endpoint)?,
-                    &values,
-                    &method,
-                    query_args()?,
-                ),
-            )?;
-            return Err(werkzeug::redirect(&url));
+        let matched = |merged: bool| -> PyResult<Bound<'py, PyAny>> {
+            Ok(Bound::new(
+                py,
+                Matched {
+                    rule: rule.clone().unbind(),
+                    values: values.clone().unbind(),
+                    defaults_merged: merged,
+                    domain_path: PyString::new(py, &format!("{domain}|{path}")).unbind(),
+                    method: method.clone().unbind(),
+                },
+            )?
+            .into_any())
+        };
+        // From here on what only Python can read goes to Python, which
+        // carries on where this left off.
+        match defaults(py, live) {
+            Ok(Some(d)) => values.update(d.as_mapping())?,
+            Ok(None) => {}
+            Err(Stop::Python) => return Ok(matched(false)?),
+            Err(e) => return Err(e),
         }
         let same_endpoint = live.seen(py, Attr::Endpoint) == Seen::Compiled;
         // Only a rule before this one in its endpoint's build order can
         // redirect to itself with defaults.
         let may_redirect = !(live.first_of_endpoint && same_endpoint);
-        if may_redirect
-            && router
-                .map_attr(&map, MapAttr::RedirectDefaults)?
-                .is_truthy()?
-        {
-            let url = slf.call_method1(
-                intern!(py, "get_default_redirect"),
-                (rule, &method, &values, query_args()?),
-            )?;
-            if !url.is_none() {
-                return Err(werkzeug::redirect(&url));
-            }
-        }
-        let redirect_to = match live.seen(py, Attr::RedirectTo) {
-            Seen::None => None,
-            _ => Some(live.get(py, Attr::RedirectTo)?).filter(|r| !r.is_none()),
-        };
-        if let Some(redirect_to) = redirect_to {
-            let target = match redirect_to.downcast::<PyString>() {
-                Ok(template) => {
-                    PyString::new(py, &fill_placeholders(utf8(template)?, live, &values)?)
-                        .into_any()
-                }
-                Err(_) => redirect_to.call((slf,), Some(&values))?,
-            };
-            let server_name = field!(slf, server_name);
-            let netloc = match slf.borrow().subdomain.as_ref().map(|s| s.bind(py).clone()) {
-                Some(sub) if !utf8(&sub)?.is_empty() => {
-                    format!("{}.{}", utf8(&sub)?, utf8(&server_name)?)
-                }
-                _ => utf8(&server_name)?.to_owned(),
-            };
-            let scheme = field!(slf, url_scheme);
-            let scheme = utf8(&scheme)?;
-            let base = format!(
-                "{}://{netloc}{}",
-                if scheme.is_empty() { "http" } else { scheme },
-                utf8(&field!(slf, script_name))?
-            );
-            let url = werkzeug::urljoin(py)?.call1((base, target))?;
-            return Err(werkzeug::redirect(&url));
+        // Werkzeug's redirects, when the rule may make one.
+        let may_redirect_now = (|| -> Step<bool> {
+            Ok(truthy(py, live, Attr::Alias)?
+                || (may_redirect
+                    && plain_truth(&read_map(py, router, MapAttr::RedirectDefaults)?)?)
+                || live.seen(py, Attr::RedirectTo) != Seen::None)
+        })();
+        match may_redirect_now {
+            Ok(false) => {}
+            Ok(true) | Err(Stop::Python) => return Ok(matched(true)?),
+            Err(e) => return Err(e),
         }
         let first = if return_rule {
             rule.clone()
         } else if same_endpoint {
             live.endpoint.bind(py).clone()
         } else {
-            live.get(py, Attr::Endpoint)?
+            match live.plain(py, Attr::Endpoint)? {
+                Some(e) => e,
+                None => return Ok(matched(true)?),
+            }
         };
         Ok(PyTuple::new(py, [first, values.into_any()])?.into_any())
     }
 
-    /// Werkzeug's `MapAdapter.build`.
-    #[pyo3(signature = (endpoint, values=None, method=None, force_external=false, append_unknown=true, url_scheme=None))]
     #[allow(clippy::too_many_arguments)]
-    fn build<'py>(
+    fn build_step<'py>(
         slf: &Bound<'py, Self>,
-        endpoint: Bound<'py, PyAny>,
+        endpoint: &Bound<'py, PyAny>,
         values: Option<Bound<'py, PyAny>>,
         method: Option<Bound<'py, PyString>>,
         force_external: bool,
         append_unknown: bool,
         url_scheme: Option<Bound<'py, PyString>>,
-    ) -> PyResult<Bound<'py, PyString>> {
+    ) -> Step<Bound<'py, PyAny>> {
         let py = slf.py();
-        let (map, routes, server_name, subdomain, default_method) = {
+        let (routes, server_name, subdomain, default_method) = {
             let this = slf.borrow();
             (
-                this.map.bind(py).clone(),
                 this.routes.bind(py).clone(),
                 this.server_name.bind(py).clone(),
                 this.subdomain.as_ref().map(|s| s.bind(py).clone()),
                 this.default_method.bind(py).clone(),
             )
         };
-        let router = current_router(&map, &routes)?;
+        let Some(router) = routes.get().current(py) else {
+            return Ok(Bound::new(py, Stale)?.into_any());
+        };
         let router = router.get();
 
         let mut keys: SmallVec<[Bound<'py, PyAny>; 8]> = SmallVec::new();
         let mut vals: SmallVec<[Bound<'py, PyAny>; 8]> = SmallVec::new();
-        let mut push = |k: Bound<'py, PyAny>, v: Bound<'py, PyAny>| {
-            keys.push(k);
-            vals.push(v);
-        };
-        let values = match values {
-            Some(v) if v.is_truthy()? => Some(v),
-            _ => None,
-        };
-        if let Some(v) = values {
-            if !v.is_exact_instance_of::<PyDict>() && v.is_instance(werkzeug::multidict(py)?)? {
-                // One value stays a value, several become a list.
-                for (k, list) in py
-                    .get_type::<PyDict>()
-                    .call_method1(intern!(py, "items"), (&v,))?
-                    .try_iter()?
-                    .map(|item| {
-                        item.and_then(|i| i.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>)>())
-                    })
-                    .collect::<PyResult<Vec<_>>>()?
-                {
-                    match list.len()? {
-                        0 => {}
-                        1 => push(k, list.get_item(0)?),
-                        _ => push(k, list),
-                    }
-                }
-            } else if let Ok(d) = v.downcast::<PyDict>() {
-                for (k, x) in d.iter() {
-                    if !x.is_none() {
-                        push(k, x);
-                    }
-                }
-            } else {
-                for item in v.call_method0(intern!(py, "items"))?.try_iter()? {
-                    let (k, x): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
-                    if !x.is_none() {
-                        push(k, x);
-                    }
+        if let Some(v) = values.filter(|v| !v.is_none()) {
+            // Other mappings (a MultiDict...) are Werkzeug's to read.
+            let d = v.downcast_exact::<PyDict>().map_err(|_| Stop::Python)?;
+            for (k, x) in d.iter() {
+                if !x.is_none() {
+                    keys.push(k);
+                    vals.push(x);
                 }
             }
         }
         let given = Given::new(&keys, &vals)?;
 
-        let slot: Option<usize> = match router.endpoints.bind(py).get_item(&endpoint)? {
+        let slot: Option<usize> = match router.endpoints.bind(py).get_item(endpoint)? {
             Some(s) => Some(s.extract()?),
             None => None,
         };
         let candidates: &[usize] = slot
             .and_then(|s| router.by_endpoint.get(s))
             .map_or(&[], Vec::as_slice);
-        let host_matching = router.map_attr(&map, MapAttr::HostMatching)?.is_truthy()?;
+        let host_matching = plain_truth(&read_map(py, router, MapAttr::HostMatching)?)?;
         let server_name = utf8(&server_name)?;
         let mut building = Building {
             py,
             router,
-            map: &map,
             given: &given,
             append_unknown,
-            dict: None,
         };
+        for view in candidates.iter().filter_map(|&i| router.view(i)) {
+            building.check(view)?;
+        }
         let mut attempt =
-            |m: Option<&Bound<'py, PyString>>| -> PyResult<Option<(String, String, bool)>> {
+            |m: Option<&Bound<'py, PyString>>| -> Step<Option<(String, String, bool)>> {
                 let mut first = None;
                 for view in candidates.iter().filter_map(|&i| router.view(i)) {
                     let Some((d, p, ws)) = building.one(view, m)? else {
@@ -1058,15 +1115,9 @@ impl AdapterCore {
             built = attempt(method.as_ref())?;
         }
         let Some((domain, path, websocket)) = built else {
-            let values = given.to_dict(py)?;
-            return Err(werkzeug::build_failed(
-                &endpoint,
-                &values,
-                method.as_ref(),
-                slf.as_any(),
-            ));
+            let values = given.to_dict(py)?.unbind();
+            return Ok(Bound::new(py, BuildMiss { values })?.into_any());
         };
-
         let tail = path.trim_start_matches('/');
         let same_host = if host_matching {
             same(&domain, server_name)
@@ -1086,7 +1137,7 @@ impl AdapterCore {
                 PyString::new(py, &format!("{script}/{tail}"))
             };
             give_back(path);
-            return Ok(url);
+            return Ok(url.into_any());
         }
         // An absolute URL. WebSocket rules always get one, with a ws scheme.
         let own_scheme = field!(slf, url_scheme);
@@ -1125,6 +1176,6 @@ impl AdapterCore {
         url.push('/');
         url.push_str(tail);
         give_back(path);
-        Ok(PyString::new(py, &url))
+        Ok(PyString::new(py, &url).into_any())
     }
 }

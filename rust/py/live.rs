@@ -151,16 +151,14 @@ impl LiveRule {
             .map(|v| v.bind(py).clone())
     }
 
-    /// `getattr(rule, name)` for one of the attributes Werkzeug reads.
-    pub fn get<'py>(&self, py: Python<'py>, attr: Attr) -> PyResult<Bound<'py, PyAny>> {
-        let index = attr as usize;
-        if let (Some(attrs), Some(slot)) = (&self.attrs, self.slots.get(index)) {
-            if let Some(v) = slot.get(attrs.bind(py))? {
-                return Ok(v);
-            }
+    /// `rule.<attr>` read from the rule's instance dict, where reading it
+    /// runs no Python code; None when only `getattr` can tell (the class
+    /// computes it, or the dict lacks it).
+    pub fn plain<'py>(&self, py: Python<'py>, attr: Attr) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match (&self.attrs, self.slots.get(attr as usize)) {
+            (Some(attrs), Some(slot)) => slot.get(attrs.bind(py)),
+            _ => Ok(None),
         }
-        let name = ATTRS.get(index).map_or("", |(_, n)| n);
-        self.rule.bind(py).getattr(PyString::intern(py, name))
     }
 
     /// The rule's converters in `_converters` order, when they are still the

@@ -4,6 +4,7 @@
 mod adapter;
 mod convert;
 mod live;
+mod outcome;
 mod regex_probe;
 mod router;
 mod session;
@@ -21,6 +22,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<router::Router>()?;
     m.add_class::<router::Routes>()?;
     m.add_class::<adapter::AdapterCore>()?;
+    outcome::register(m)?;
     regex_probe::register(m)?;
     session::register(m)?;
     tagged::register(m)?;

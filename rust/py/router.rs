@@ -220,24 +220,20 @@ impl Router {
         self.views.get(index)
     }
 
-    /// `getattr(map, name)` for the map compiled.
+    /// `map.<attr>` of the map compiled, read from its instance dict; None
+    /// when only `getattr` can tell (its class computes it).
     pub fn map_attr<'py>(
         &self,
-        map: &Bound<'py, PyAny>,
+        py: Python<'py>,
         attr: MapAttr,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let index = attr as usize;
-        if let Some((attrs, slots)) = &self.map_attrs {
-            if let Some(slot) = slots.get(index) {
-                if let Some(v) = slot.get(attrs.bind(map.py()))? {
-                    return Ok(v);
-                }
-            }
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some((attrs, slots)) = &self.map_attrs else {
+            return Ok(None);
+        };
+        match slots.get(attr as usize) {
+            Some(slot) => slot.get(attrs.bind(py)),
+            None => Ok(None),
         }
-        map.getattr(PyString::intern(
-            map.py(),
-            MAP_ATTRS.get(index).copied().unwrap_or(""),
-        ))
     }
 }
 
