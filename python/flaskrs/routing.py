@@ -378,11 +378,12 @@ class MapAdapter(AdapterCore, _WerkzeugMapAdapter):  # type: ignore[misc]
         if isinstance(found, Stale):
             self.map.update()
             found = self._match(path_info, method, return_rule, websocket)
-            if isinstance(found, Stale):
-                raise RuntimeError("Map.update() left no router")
         if isinstance(found, tuple):
             return found
-        if isinstance(found, Fallback):
+        # Still stale: another thread changed the map again in between (or an
+        # overridden update() compiles nothing). Werkzeug's own match reads
+        # the map as it is now, which is the answer either way.
+        if isinstance(found, (Fallback, Stale)):
             return _WerkzeugMapAdapter.match(  # type: ignore[call-overload, no-any-return]
                 self, path_info, method, return_rule, query_args, websocket
             )
@@ -448,8 +449,6 @@ class MapAdapter(AdapterCore, _WerkzeugMapAdapter):  # type: ignore[misc]
             url = self._build(
                 endpoint, values, method, force_external, append_unknown, url_scheme
             )
-            if isinstance(url, Stale):
-                raise RuntimeError("Map.update() left no router")
         if isinstance(url, str):
             return url
         if isinstance(url, BuildMiss):
