@@ -42,9 +42,9 @@ from .scaffold import setupmethod
 if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.wrappers import Response as BaseResponse
 
-    from .blueprints import Blueprint
     from ..testing import FlaskClient
     from ..testing import FlaskCliRunner
+    from .blueprints import Blueprint
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 # Flask's names for the decorators' type variables, which typed extensions
