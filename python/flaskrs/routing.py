@@ -176,10 +176,10 @@ class Map(_WerkzeugMap):
         subdomain: str | None = None,
     ) -> MapAdapter:
         # Werkzeug's behaviour, once per request: keep it lean.
-        # mypy picks getattr's dict overload from the annotation: a false
-        # positive for a dict | Request default.
-        env: WSGIEnvironment = (
-            environ if type(environ) is dict else getattr(environ, "environ", environ)  # type: ignore[arg-type]
+        # Any: an environ's values are, and a WSGIEnvironment annotation makes
+        # mypy pick getattr's dict overload, refusing the Request default.
+        env: t.Any = (
+            environ if type(environ) is dict else getattr(environ, "environ", environ)
         )
         upgrade = env.get("HTTP_UPGRADE")
         encoded, subdomain, scheme, mismatch = _host_binding(
@@ -319,7 +319,7 @@ def _subdomain(wsgi_server_name: str, server_name: str) -> tuple[str, str | None
     return ".".join(filter(None, current[: -len(configured)])), None
 
 
-class MapAdapter(AdapterCore, _WerkzeugMapAdapter):  # type: ignore[misc]
+class MapAdapter(AdapterCore, _WerkzeugMapAdapter):
     """Werkzeug's ``MapAdapter`` with ``match`` and ``build`` in Rust.
 
     The native base holds the adapter's fields; Werkzeug's own methods
@@ -329,8 +329,10 @@ class MapAdapter(AdapterCore, _WerkzeugMapAdapter):  # type: ignore[misc]
     """
 
     # The native base takes the arguments; object's __init__ accepts and
-    # ignores them without a Python frame.
-    __init__ = object.__init__  # type: ignore[assignment]
+    # ignores them without a Python frame. (Hidden from the checker, for
+    # which it would make the constructor Any.)
+    if not t.TYPE_CHECKING:
+        __init__ = object.__init__
 
 
 # The rule attributes Werkzeug reads while matching and building.
@@ -368,7 +370,8 @@ def _reads_plainly(cls: type, names: tuple[str, ...] = _LIVE_ATTRIBUTES) -> bool
     key = (cls, names)
     found = _plain_classes.get(key)
     if found is None:
-        found = _plain_classes[key] = cls.__getattribute__ is object.__getattribute__
+        getter: object = cls.__getattribute__  # compared by identity only
+        found = _plain_classes[key] = getter is object.__getattribute__
         for name in names if found else ():
             for klass in cls.__mro__:
                 if name in klass.__dict__:
