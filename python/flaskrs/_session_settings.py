@@ -117,7 +117,8 @@ def cookie_settings(
         and memo[4] is interface.digest_method
         and memo[5] is interface.key_derivation
     ):
-        return memo[6]  # type: ignore[no-any-return]
+        known: CookieSettings | None = memo[6]
+        return known
     settings = None
     if _reads_config(type(app)):
         signer = interface.get_signing_serializer(app)
@@ -134,7 +135,8 @@ def cookie_settings(
     kept = list(config)
     if type(kept[_FALLBACKS]) is list:
         kept[_FALLBACKS] = list(kept[_FALLBACKS])
-    interface._settings_memo = (  # type: ignore[attr-defined]
+    # Written where it is read: in the instance dict (not a declared attribute).
+    interface.__dict__["_settings_memo"] = (
         tuple(kept),
         type(app),
         interface.serializer,

@@ -121,10 +121,11 @@ def _rule_domain(url_map: t.Any, rule: t.Any) -> str:
     if url_map.host_matching:
         return rule.host or ""
 
-    if rule.subdomain is None:
+    subdomain: str | None = rule.subdomain
+    if subdomain is None:
         return url_map.default_subdomain or ""
 
-    return rule.subdomain  # type: ignore[no-any-return]
+    return subdomain
 
 
 def _converter_state(converter: BaseConverter) -> dict[str, t.Any] | None:
@@ -327,7 +328,8 @@ def _accepts_alone(url_map: t.Any, rule: t.Any, domain: str, path: str) -> bool:
     )
     method = min(rule.methods) if rule.methods else _ANY_METHOD
     endpoint, _ = _bind(solo, domain, rule.websocket).match(path, method=method)
-    return endpoint == "probe"  # type: ignore[no-any-return]
+    matched: bool = endpoint == "probe"
+    return matched
 
 
 def _static_text(shape: _Shape) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -83,7 +83,7 @@ class SessionSerializer(URLSafeTimedSerializer):
 
     def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> str:
         if salt is not None:
-            return super().dumps(obj, salt)  # type: ignore[no-any-return]
+            return super().dumps(obj, salt)
         now = int(time.time())
         sort = _native_sorting(self.serializer)
         if sort is not None:
@@ -92,6 +92,7 @@ class SessionSerializer(URLSafeTimedSerializer):
                 return cookie
         return self._native.sign(self.serializer.dumps(obj).encode("utf-8"), now)
 
+    # TimedSerializer.loads's signature (max_age before salt), not Serializer's.
     def loads(  # type: ignore[override]
         self,
         s: str | bytes,

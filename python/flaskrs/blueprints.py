@@ -35,7 +35,7 @@ class Blueprint(SansioBlueprint):
     beside its code."""
 
     @cached_property
-    def cli(self) -> AppGroup:  # type: ignore[override]
+    def cli(self) -> AppGroup:
         """The click group of the blueprint's ``flask`` commands, added to
         the app's when the blueprint is registered (see ``cli_group``).
         Made when first used."""

@@ -81,7 +81,7 @@ def _active_app() -> Flask | None:
 
 
 def _binding_error(
-    func: t.Callable[..., t.Any], args: t.Sequence[t.Any], kwargs: dict
+    func: t.Callable[..., t.Any], args: t.Sequence[t.Any], kwargs: dict[str, t.Any]
 ) -> TypeError | None:
     """The error ``func(*args, **kwargs)`` would fail with before its body
     runs, or ``None`` if the arguments fit."""
@@ -433,9 +433,10 @@ class ScriptInfo:
             for default_file in ("wsgi.py", "app.py"):
                 # Bound per iteration; prepare_import runs only when this
                 # candidate is reached.
-                yield lambda f=default_file: locate_app(  # type: ignore[misc]
-                    prepare_import(f), None, raise_if_not_found=False
-                )
+                def default_candidate(f: str = default_file) -> Flask | None:
+                    return locate_app(prepare_import(f), None, raise_if_not_found=False)
+
+                yield default_candidate
 
     def _split_import_path(self) -> tuple[str, str | None]:
         text = t.cast(str, self.app_import_path)
@@ -493,7 +494,7 @@ def with_appcontext(f: F) -> F:
 
         return click_ctx.invoke(f, *args, **kwargs)
 
-    return update_wrapper(in_app_context, f)  # type: ignore[return-value]
+    return t.cast(F, update_wrapper(in_app_context, f))
 
 
 class AppGroup(click.Group):
@@ -505,6 +506,7 @@ class AppGroup(click.Group):
     Not to be confused with :class:`FlaskGroup`, the ``flask`` command.
     """
 
+    # Flask's signature: no bare ``@group.command`` overload as Click's has.
     def command(  # type: ignore[override]
         self, *args: t.Any, **kwargs: t.Any
     ) -> t.Callable[[t.Callable[..., t.Any]], click.Command]:
@@ -581,7 +583,7 @@ def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool 
     # Only a flag the user actually gave (on the command line or through
     # FLASK_DEBUG itself) counts; the flag's default must leave FLASK_DEBUG
     # alone. The app reads the variable when it is loaded.
-    if ctx.get_parameter_source(param.name) in _IMPLICIT_SOURCES:  # type: ignore[arg-type]
+    if ctx.get_parameter_source(param.name) in _IMPLICIT_SOURCES:
         return None
 
     os.environ["FLASK_DEBUG"] = "1" if value else "0"
@@ -759,7 +761,7 @@ class FlaskGroup(AppGroup):
         if _active_app() is not app:
             ctx.with_resource(app.app_context())
 
-        return app.cli.get_command(ctx, name)  # type: ignore[no-any-return]
+        return app.cli.get_command(ctx, name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands()
@@ -917,7 +919,15 @@ def _ssl_context_type() -> type | None:
     return ssl.SSLContext
 
 
-class CertParamType(click.ParamType):
+# Recent Click types ParamType as a generic (8.5 here); the runtime class is
+# subclassed as it is, as Flask does.
+if t.TYPE_CHECKING:  # pragma: no cover
+    _ParamType = click.ParamType[t.Any, t.Any]
+else:
+    _ParamType = click.ParamType
+
+
+class CertParamType(_ParamType):
     """Type of ``run --cert``. Accepts, tried in this order, the path of an
     existing certificate file, the word ``adhoc`` (a throwaway certificate;
     needs the cryptography package), or the import name of an

@@ -114,7 +114,8 @@ def attach_enctype_error_multidict(request: Request) -> None:
     """Make a missing key of ``request.files`` raise
     ``DebugFilesKeyError`` when the form has a field of that name."""
     files = request.files
-    files._flaskrs_request = request  # type: ignore[attr-defined]
+    # An attribute of the instance that its class does not declare.
+    t.cast(t.Any, files)._flaskrs_request = request
     files.__class__ = _explaining_class(type(files))
 
 

@@ -38,7 +38,7 @@ _cv_app: ContextVar[AppContext] = ContextVar("flask.app_ctx")
 _cv_request: ContextVar[RequestContext] = ContextVar("flask.request_ctx")
 
 
-class _ContextProxy(LocalProxy):  # type: ignore[type-arg]
+class _ContextProxy(LocalProxy[t.Any]):
     """Werkzeug's ``LocalProxy`` over a context variable, with a shorter
     way to plain attributes (``request.args``, ``g.user``...), the most
     frequent use of a proxy, and to items (``session["user"]``): one method

@@ -28,6 +28,7 @@ from .globals import session
 from .signals import message_flashed
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from .app import Flask
     from .wrappers import Response
 
 
@@ -52,10 +53,12 @@ def stream_with_context(
     generator runs, after the view has returned. Also a decorator for a
     generator function."""
     try:
-        source = iter(generator_or_function)  # type: ignore[arg-type]
+        source = iter(t.cast("t.Iterator[t.AnyStr]", generator_or_function))
     except TypeError:
         # Not iterable yet: a function whose calls make the iterators.
-        return _streaming_each_call(generator_or_function)  # type: ignore[arg-type]
+        return _streaming_each_call(
+            t.cast("t.Callable[..., t.Any]", generator_or_function)
+        )
     # The contexts are looked up now, while the view runs, but entered
     # only once the server starts iterating: that may happen in another
     # context (an async view), and a context variable has to be reset in
@@ -91,13 +94,13 @@ def _replay_inside(
         yield from source
 
 
-def _active_app() -> t.Any:
+def _active_app() -> Flask | None:
     """The app of the current app context, or ``None`` outside one."""
     ctx = _cv_app.get(None)
     return None if ctx is None else ctx.app
 
 
-def _required_app() -> t.Any:
+def _required_app() -> Flask:
     ctx = _cv_app.get(None)
     if ctx is None:
         raise RuntimeError(_no_app_msg)
@@ -109,9 +112,9 @@ def make_response(*args: t.Any) -> Response:
     object, to add headers before returning it."""
     app = _required_app()
     if not args:
-        return app.response_class()  # type: ignore[no-any-return]
+        return app.response_class()
     # One argument is the return value itself; several are its tuple.
-    return app.make_response(args[0] if len(args) == 1 else args)  # type: ignore[no-any-return]
+    return app.make_response(args[0] if len(args) == 1 else args)
 
 
 # The keyword-only options of url_for, in the order of the fast builder's
@@ -138,11 +141,9 @@ def url_for(
     cls = type(app)
     if cls.url_for is cls._stock_url_for and "url_for" not in app.__dict__:
         # Nobody overrode Flask.url_for: straight to the builder it wraps.
-        return app._url_for(  # type: ignore[no-any-return]
-            endpoint, values, _anchor, _method, _scheme, _external
-        )
+        return app._url_for(endpoint, values, _anchor, _method, _scheme, _external)
     values.update(zip(_URL_OPTIONS, (_anchor, _method, _scheme, _external)))
-    return app.url_for(endpoint, **values)  # type: ignore[no-any-return]
+    return app.url_for(endpoint, **values)
 
 
 def redirect(
@@ -153,7 +154,7 @@ def redirect(
     ctx = _cv_app.get(None)  # inline: views redirect often
     if ctx is None:
         return _wz_redirect(location, code=code, Response=Response)
-    return ctx.app.redirect(location, code=code)  # type: ignore[no-any-return]
+    return ctx.app.redirect(location, code=code)
 
 
 def abort(code: int | BaseResponse, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
@@ -179,7 +180,7 @@ def flash(message: str, category: str = "message") -> None:
     pending.append((category, message))
     session["_flashes"] = pending
     if message_flashed.receivers:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = _required_app()  # the object itself, as the signal's sender
         message_flashed.send(
             app, _async_wrapper=app.ensure_sync, message=message, category=category
         )
@@ -195,7 +196,7 @@ def _request_flashes() -> list[tuple[str, str]]:
         store = ctx.session
         # No pop on a session without messages: a null session refuses it.
         ctx.flashes = store.pop("_flashes") if "_flashes" in store else []
-    return ctx.flashes  # type: ignore[no-any-return]
+    return ctx.flashes
 
 
 def get_flashed_messages(
@@ -216,7 +217,7 @@ def _prepare_send_file_kwargs(**kwargs: t.Any) -> dict[str, t.Any]:
     the current app and request decide: the max age (unless given), the
     request's environ, X-Sendfile, the response class, and the app's root
     for relative paths."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = _required_app()
     if kwargs.get("max_age") is None:
         kwargs["max_age"] = app.get_send_file_max_age
     kwargs["environ"] = request.environ
@@ -241,8 +242,8 @@ def send_file(
     static max age)."""
     # The parameters are Werkzeug's, by the same names: passed on as they
     # are (nothing else is local yet).
-    return werkzeug.utils.send_file(  # type: ignore[return-value]
-        **_prepare_send_file_kwargs(**locals())
+    return t.cast(  # the app's response_class, passed on to Werkzeug
+        "Response", werkzeug.utils.send_file(**_prepare_send_file_kwargs(**locals()))
     )
 
 
@@ -253,8 +254,11 @@ def send_from_directory(
 ) -> Response:
     """Send a file from ``directory``, refusing paths that leave it (a
     404)."""
-    return werkzeug.utils.send_from_directory(  # type: ignore[return-value]
-        directory, path, **_prepare_send_file_kwargs(**kwargs)
+    return t.cast(  # the app's response_class, passed on to Werkzeug
+        "Response",
+        werkzeug.utils.send_from_directory(
+            directory, path, **_prepare_send_file_kwargs(**kwargs)
+        ),
     )
 
 
@@ -271,18 +275,19 @@ def _module_filename(import_name: str) -> str | None:
     """Where the module's code is; ``None`` when no loader knows the name
     (a ``__main__`` run interactively, say)."""
     loaded = sys.modules.get(import_name)
-    known = getattr(loaded, "__file__", None)
+    known: str | None = getattr(loaded, "__file__", None)
     if known is not None:
-        return known  # type: ignore[no-any-return]
+        return known
     loader = _spec_loader(import_name)
     if loader is None:
         return None
     ask_loader = getattr(loader, "get_filename", None)
     if ask_loader is not None:
-        return ask_loader(import_name)  # type: ignore[no-any-return]
+        filename: str | None = ask_loader(import_name)
+        return filename
     # A loader that cannot tell without running the module.
     imported = importlib.import_module(import_name)
-    found = getattr(imported, "__file__", None)
+    found: str | None = getattr(imported, "__file__", None)
     if found is None:
         raise RuntimeError(
             "No root path can be found for the provided module"
@@ -291,7 +296,7 @@ def _module_filename(import_name: str) -> str | None:
             " information or because it's a namespace package. In this"
             " case the root path needs to be explicitly provided."
         )
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def get_root_path(import_name: str) -> str:

@@ -20,14 +20,15 @@ def _pick_error_stream() -> t.TextIO:
     if not request:
         return sys.stderr
 
-    return request.environ["wsgi.errors"]
+    stream: t.TextIO = request.environ["wsgi.errors"]
+    return stream
 
 
 #: A stream that is the current request's ``wsgi.errors`` inside a request
 #: and :data:`sys.stderr` elsewhere. Give it to your own
 #: :class:`logging.StreamHandler`, or name it
 #: ``ext://flaskrs.logging.wsgi_errors_stream`` in a logging config dict/file.
-wsgi_errors_stream: t.TextIO = LocalProxy(_pick_error_stream)  # type: ignore[assignment]
+wsgi_errors_stream = t.cast(t.TextIO, LocalProxy(_pick_error_stream))
 
 
 def _propagation_chain(logger: logging.Logger) -> t.Iterator[logging.Logger]:

@@ -67,7 +67,8 @@ class SessionMixin(c.MutableMapping[str, t.Any]):
     accessed = False
 
     def _get_permanent(self) -> bool:
-        return self.get(_PERMANENT_KEY, False)
+        permanent: bool = self.get(_PERMANENT_KEY, False)
+        return permanent
 
     def _set_permanent(self, value: bool) -> None:
         self[_PERMANENT_KEY] = bool(value)
@@ -98,7 +99,8 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
     def __init__(self, initial: c.Mapping[str, t.Any] | None = None) -> None:
         super().__init__(initial, _note_change)
 
-    def __setitem__(self, key: str, value: t.Any) -> None:
+    # ``self: Self`` as Werkzeug's CallbackDict types on_update's argument.
+    def __setitem__(self: t.Self, key: str, value: t.Any) -> None:
         # What CallbackDict's wrapped __setitem__ does, written out: the
         # commonest change to a session, in one frame instead of three.
         dict.__setitem__(self, key, value)
@@ -106,7 +108,7 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
         if on_update is _note_change:
             self.modified = True
         elif on_update is not None:
-            on_update(self)  # type: ignore[arg-type]
+            on_update(self)
 
 
 _NO_SECRET_KEY = (
@@ -174,34 +176,41 @@ class SessionInterface:
 
     def get_cookie_name(self, app: Flask) -> str:
         """Name of the session cookie, ``SESSION_COOKIE_NAME``."""
-        return app.config["SESSION_COOKIE_NAME"]
+        name: str = app.config["SESSION_COOKIE_NAME"]
+        return name
 
     def get_cookie_domain(self, app: Flask) -> str | None:
         """``Domain`` attribute, ``SESSION_COOKIE_DOMAIN``. With ``None``
         the browser sends the cookie back to this exact host only."""
-        return app.config["SESSION_COOKIE_DOMAIN"]
+        domain: str | None = app.config["SESSION_COOKIE_DOMAIN"]
+        return domain
 
     def get_cookie_path(self, app: Flask) -> str:
         """``Path`` attribute: ``SESSION_COOKIE_PATH`` if set, otherwise
         ``APPLICATION_ROOT``."""
         config = app.config
-        return config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"]
+        path: str = config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"]
+        return path
 
     def get_cookie_httponly(self, app: Flask) -> bool:
         """``HttpOnly`` flag, ``SESSION_COOKIE_HTTPONLY``."""
-        return app.config["SESSION_COOKIE_HTTPONLY"]
+        httponly: bool = app.config["SESSION_COOKIE_HTTPONLY"]
+        return httponly
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """``Secure`` flag, ``SESSION_COOKIE_SECURE``."""
-        return app.config["SESSION_COOKIE_SECURE"]
+        secure: bool = app.config["SESSION_COOKIE_SECURE"]
+        return secure
 
     def get_cookie_samesite(self, app: Flask) -> str | None:
         """``SameSite`` attribute, ``SESSION_COOKIE_SAMESITE``."""
-        return app.config["SESSION_COOKIE_SAMESITE"]
+        samesite: str | None = app.config["SESSION_COOKIE_SAMESITE"]
+        return samesite
 
     def get_cookie_partitioned(self, app: Flask) -> bool:
         """``Partitioned`` flag (CHIPS), ``SESSION_COOKIE_PARTITIONED``."""
-        return app.config["SESSION_COOKIE_PARTITIONED"]
+        partitioned: bool = app.config["SESSION_COOKIE_PARTITIONED"]
+        return partitioned
 
     def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
         """Expiry date for the cookie: ``PERMANENT_SESSION_LIFETIME`` from
@@ -333,14 +342,14 @@ class SecureCookieSessionInterface(SessionInterface):
             ):
                 # Flask's own format: signed in the native core.
                 signer = SessionSerializer(
-                    keys,  # type: ignore[arg-type]
+                    keys,
                     self.salt,
                     self.serializer,
                     self.digest_method,
                 )
             else:
                 signer = URLSafeTimedSerializer(
-                    keys,  # type: ignore[arg-type]
+                    keys,
                     salt=self.salt,
                     serializer=self.serializer,
                     signer_kwargs={

@@ -16,7 +16,8 @@ from ._template_runtime import AppContext
 from ._template_runtime import AppTemplate
 from .globals import _cv_app
 from .globals import _cv_request
-from .globals import current_app
+from .globals import _no_app_msg
+from .globals import current_app as current_app  # flask.templating.current_app
 from .globals import request as request  # flask.templating.request, for callers
 from .helpers import stream_with_context
 from .signals import before_render_template
@@ -168,7 +169,9 @@ class DispatchingJinjaLoader(BaseLoader):
         return list(names)
 
 
-def _send(signal: t.Any, app: Flask, template: Template, context: dict) -> None:
+def _send(
+    signal: t.Any, app: Flask, template: Template, context: dict[str, t.Any]
+) -> None:
     """Send a template signal, skipping the work when nobody listens."""
     if signal.receivers:
         signal.send(
@@ -199,13 +202,17 @@ def _stream(
     # Rendering happens while the response is sent, after the view returned;
     # keep the request context alive for templates that use it.
     if _cv_request.get(None) is not None:
-        return stream_with_context(stream)  # type: ignore[return-value]
+        return t.cast("t.Iterator[str]", stream_with_context(stream))
 
     return stream
 
 
 def _current_app() -> Flask:
-    return current_app._get_current_object()  # type: ignore[attr-defined, no-any-return]
+    # What ``current_app._get_current_object()`` does, without the proxy.
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(_no_app_msg)
+    return ctx.app
 
 
 def render_template(

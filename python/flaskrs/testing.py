@@ -269,6 +269,8 @@ class FlaskClient(Client):
         response = super().open(
             request, follow_redirects=follow_redirects, buffered=buffered
         )
+        # Werkzeug types json_module as the json module; the app's provider
+        # has the loads/dumps it needs.
         response.json_module = self.application.json  # type: ignore[assignment]
         # Requests made to follow redirects pass through here as well; the
         # contexts they handed over are all pushed together.
@@ -305,6 +307,7 @@ class FlaskCliRunner(CliRunner):
         self.app = app
         super().__init__(**kwargs)
 
+    # Flask's signature: ``cli`` is optional here, not in Click's.
     def invoke(  # type: ignore[override]
         self, cli: t.Any = None, args: t.Any = None, **kwargs: t.Any
     ) -> Result:

@@ -98,7 +98,10 @@ class View:
             if handler is None:
                 handler = outermost.view_class(*class_args, **class_kwargs)
 
-            return current_app.ensure_sync(handler.dispatch_request)(**kwargs)
+            rv: ft.ResponseReturnValue = current_app.ensure_sync(
+                handler.dispatch_request
+            )(**kwargs)
+            return rv
 
         outermost = view
 
@@ -115,7 +118,7 @@ class View:
         outermost.__doc__ = cls.__doc__
         outermost.methods = cls.methods
         outermost.provide_automatic_options = cls.provide_automatic_options
-        return outermost  # type: ignore[no-any-return]
+        return t.cast("ft.RouteCallable", outermost)
 
 
 def _label(func: t.Any, name: str, cls: type[View]) -> None:
@@ -167,4 +170,5 @@ class MethodView(View):
             handler = getattr(self, _STAND_INS[verb], None)
 
         assert handler is not None, f"Unimplemented method {request.method!r}"
-        return current_app.ensure_sync(handler)(**kwargs)
+        rv: ft.ResponseReturnValue = current_app.ensure_sync(handler)(**kwargs)
+        return rv

@@ -116,7 +116,7 @@ _FAST_RESPONSE = (
 # mimetype -> Content-Type header value, and status code -> status line, for
 # the constructor's fast path. Few distinct values are used in practice;
 # the bound guards against an app that makes up new ones per request.
-_CONTENT_TYPES: dict[str, str] = {}
+_CONTENT_TYPES: dict[str | None, str] = {}  # None (no mimetype) just misses
 _STATUS_LINES: dict[int, str] = {}
 _CACHE_BOUND = 64
 
@@ -134,6 +134,7 @@ def _content_type(mimetype: str | None) -> str | None:
 def _status_line(code: int) -> str | None:
     line = _STATUS_LINES.get(code)
     if line is None and 100 <= code <= 999 and len(_STATUS_LINES) < _CACHE_BOUND:
+        # _clean_status does not read self.
         line = _STATUS_LINES[code] = ResponseBase._clean_status(None, code)[0]  # type: ignore[arg-type]
     return line
 
@@ -221,7 +222,9 @@ _FAST_BODY = _names(RequestBase.get_json) == {
 
 
 # MultiDict keeps each key's values as a list in the dict itself (Werkzeug 3).
-_MULTIDICT_OF_LISTS = dict.get(ImmutableMultiDict([("a", "b")]), "a") == ["b"]
+_MULTIDICT_OF_LISTS = dict.get(
+    t.cast("dict[str, list[str]]", ImmutableMultiDict([("a", "b")])), "a"
+) == ["b"]
 
 
 def _plain_cookie_pairs(header: str | None) -> list[tuple[str, str]] | None:
@@ -272,14 +275,14 @@ def first_cookie(request: Request, name: str) -> str | None:
         # BadRequestKeyError, an HTTP exception; the lists are read directly.
         values = dict.get(cookies, name)
         return values[0] if values else None
-    return cookies.get(name)  # type: ignore[no-any-return]
+    return cookies.get(name)
 
 
 def _declares_json(environ: WSGIEnvironment) -> bool:
     """Werkzeug's ``is_json``: the mimetype (before any parameters, trimmed
     of spaces and tabs, lower-cased) is ``application/json`` or
     ``application/*+json``; read without parsing the parameters."""
-    declared = environ.get("CONTENT_TYPE", "")
+    declared: str = environ.get("CONTENT_TYPE", "")
     mimetype = declared.partition(";")[0].strip(" \t").lower()
     return mimetype == "application/json" or (
         mimetype.startswith("application/") and mimetype.endswith("+json")
@@ -305,7 +308,8 @@ def _server(environ: WSGIEnvironment) -> tuple[str, int | None] | None:
     if name is None:
         return None
     try:
-        port: int | None = int(environ.get("SERVER_PORT"))  # type: ignore[arg-type]
+        given: t.Any = environ.get("SERVER_PORT")  # None raises TypeError
+        port: int | None = int(given)
     except (TypeError, ValueError):
         # A unix socket has no port.
         port = None
@@ -445,11 +449,11 @@ class Request(RequestBase):
     _max_form_parts: int | None = None
 
     #: The largest body accepted.
-    max_content_length = _AppLimit("MAX_CONTENT_LENGTH")  # type: ignore[assignment]
+    max_content_length = _AppLimit("MAX_CONTENT_LENGTH")
     #: The largest non-file form field.
-    max_form_memory_size = _AppLimit("MAX_FORM_MEMORY_SIZE")  # type: ignore[assignment]
+    max_form_memory_size = _AppLimit("MAX_FORM_MEMORY_SIZE")
     #: The most multipart parts parsed.
-    max_form_parts = _AppLimit("MAX_FORM_PARTS")  # type: ignore[assignment]
+    max_form_parts = _AppLimit("MAX_FORM_PARTS")
 
     @property
     def is_json(self) -> bool:
@@ -498,6 +502,8 @@ class Request(RequestBase):
             data = _read_up_to(stream, length, data)
         return data, length
 
+    # Werkzeug's overloads (on a Literal as_text) are for its callers; one
+    # body serves both here, and passes a plain bool on.
     def get_data(  # type: ignore[override]
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
     ) -> bytes | str:
@@ -573,12 +579,13 @@ class Request(RequestBase):
     def cookies(self) -> ImmutableMultiDict[str, str]:
         """The request's cookies, parsed as Werkzeug parses them."""
         if self.__class__ is not Request:
-            return super().cookies  # type: ignore[no-any-return]
+            return super().cookies
         # Werkzeug joins the environ's headers named Cookie: a WSGI environ
         # has one at most.
         header = self.environ.get("HTTP_COOKIE")
         pairs = _plain_cookie_pairs(header)
         cls = self.dict_storage_class
+        # Werkzeug types parse_cookie's result as a MultiDict, whatever cls is.
         if pairs is None:
             return parse_cookie(header, cls=cls)  # type: ignore[return-value]
         if cls is ImmutableMultiDict and _MULTIDICT_OF_LISTS:
@@ -596,7 +603,7 @@ class Request(RequestBase):
     def endpoint(self) -> str | None:
         """The endpoint of the matched rule, or ``None``."""
         rule = self.url_rule
-        return None if rule is None else rule.endpoint  # type: ignore[no-any-return]
+        return None if rule is None else rule.endpoint
 
     @property
     def blueprint(self) -> str | None:
@@ -736,7 +743,7 @@ class Response(ResponseBase):
             # validation that constant headers do not need.
             if mimetype is None:
                 mimetype = self.default_mimetype
-            ctype = _CONTENT_TYPES.get(mimetype) or _content_type(mimetype)  # type: ignore[arg-type]
+            ctype = _CONTENT_TYPES.get(mimetype) or _content_type(mimetype)
             if status is None:
                 status = self.default_status
             status_line = (
@@ -744,15 +751,14 @@ class Response(ResponseBase):
                 if status.__class__ is int
                 else None
             )
-            body_type = response.__class__
+            body_type: type = response.__class__
             if ctype is not None and status_line is not None:
                 headers_obj = Headers.__new__(Headers)
                 if body_type is str or body_type is bytes:
                     if self.automatically_set_content_length:
+                        # (Narrowed by body_type, which mypy does not follow.)
                         data: bytes = (
-                            response.encode()  # type: ignore[union-attr]
-                            if body_type is str
-                            else response  # type: ignore[assignment]
+                            response.encode() if body_type is str else response  # type: ignore[union-attr, assignment]
                         )
                         headers_obj._list = [
                             ("Content-Type", ctype),
@@ -761,7 +767,7 @@ class Response(ResponseBase):
                         # _fast_fill, written out: most responses come here.
                         self.headers = headers_obj
                         self._status = status_line
-                        self._status_code = status  # type: ignore[assignment]
+                        self._status_code = status  # type: ignore[assignment]  # an int: status_line is set
                         self.direct_passthrough = False
                         self._on_close = []
                         self.response = [data]
@@ -773,7 +779,7 @@ class Response(ResponseBase):
                     self._fast_fill(
                         headers_obj,
                         status_line,
-                        status,  # type: ignore[arg-type]
+                        status,  # type: ignore[arg-type]  # an int, as above
                         [] if response is None else response,
                     )
                     return
@@ -869,11 +875,12 @@ class Response(ResponseBase):
                 return ClosingIterator(self.iter_encoded(), self.close)
         return super().__call__(environ, start_response)
 
-    @property
+    @property  # Flask's read-only property over Werkzeug's attribute
     def max_cookie_size(self) -> int:  # type: ignore[override]
         """The app's ``MAX_COOKIE_SIZE``, Werkzeug's default outside an app
         context."""
         ctx = _cv_app.get(None)
         if ctx is not None:
-            return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+            size: int = ctx.app.config["MAX_COOKIE_SIZE"]
+            return size
         return super().max_cookie_size

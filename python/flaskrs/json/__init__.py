@@ -100,6 +100,8 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
     ctx = _cv_app.get(None)
     # The proxy raises the "outside of application context" error.
     app = current_app if ctx is None else ctx.app
+    # JSONProvider.response is typed (as in Flask) with the sansio Response;
+    # the provider makes the app's response_class, as Flask's jsonify says.
     return app.json.response(*args, **kwargs)  # type: ignore[return-value]
 
 

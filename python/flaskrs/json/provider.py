@@ -111,7 +111,7 @@ def _default(o: t.Any) -> t.Any:
     if dataclasses.is_dataclass(o):
         # Given a dataclass class rather than an instance, asdict raises its
         # own TypeError, which is what callers get from Flask as well.
-        return dataclasses.asdict(o)  # type: ignore[arg-type]
+        return dataclasses.asdict(t.cast(t.Any, o))
 
     if hasattr(o, "__html__"):
         return _html_of(o)

@@ -42,9 +42,9 @@ from .scaffold import setupmethod
 if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.wrappers import Response as BaseResponse
 
-    from ..blueprints import Blueprint
     from ..testing import FlaskClient
     from ..testing import FlaskCliRunner
+    from .blueprints import Blueprint
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 # Flask's names for the decorators' type variables, which typed extensions
@@ -82,6 +82,11 @@ _APP_LISTS = (
 _TEMPLATE_SUFFIXES_ESCAPED = (".html", ".htm", ".xml", ".xhtml", ".svg")
 
 
+# Overloaded so that ``ConfigAttribute[timedelta]`` takes it: None stays None.
+@t.overload
+def _make_timedelta(value: timedelta | int) -> timedelta: ...
+@t.overload
+def _make_timedelta(value: None) -> None: ...
 def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     """Read ``PERMANENT_SESSION_LIFETIME``: seconds become a timedelta."""
     if value is not None and not isinstance(value, timedelta):
@@ -143,7 +148,7 @@ class App(Scaffold):
     secret_key: ConfigAttribute[str | bytes | None] = ConfigAttribute("SECRET_KEY")
     permanent_session_lifetime: ConfigAttribute[timedelta] = ConfigAttribute(
         "PERMANENT_SESSION_LIFETIME",
-        get_converter=_make_timedelta,  # type: ignore[arg-type]
+        get_converter=_make_timedelta,
     )
 
     default_config: dict[str, t.Any]
@@ -202,10 +207,12 @@ class App(Scaffold):
         )
         # The view holds the app weakly, so the URL map keeps no cycle
         # through it.
-        app_ref = weakref.ref(self)
+        # Typed loosely: serving files (send_static_file) is the Flask
+        # subclass's business, which the sansio App does not know.
+        app_ref: t.Callable[[], t.Any] = weakref.ref(self)
 
         def serve(**kw: t.Any) -> t.Any:
-            return app_ref().send_static_file(**kw)  # type: ignore[union-attr]
+            return app_ref().send_static_file(**kw)
 
         self.add_url_rule(
             f"{self.static_url_path}/<path:filename>",
@@ -224,7 +231,7 @@ class App(Scaffold):
         script's file name without extension."""
         if self.import_name != "__main__":
             return self.import_name
-        script = getattr(sys.modules["__main__"], "__file__", None)
+        script: str | None = getattr(sys.modules["__main__"], "__file__", None)
         if script is None:
             return "__main__"
         return os.path.splitext(os.path.basename(script))[0]
@@ -276,7 +283,8 @@ class App(Scaffold):
     @property
     def debug(self) -> bool:
         """Whether debug mode is on (the ``DEBUG`` config key)."""
-        return self.config["DEBUG"]  # type: ignore[no-any-return]
+        debug: bool = self.config["DEBUG"]
+        return debug
 
     @debug.setter
     def debug(self, value: bool) -> None:
@@ -290,7 +298,7 @@ class App(Scaffold):
     def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
         """Attach ``blueprint`` to the app; ``options`` (``url_prefix``,
         ``subdomain``, ``url_defaults``, ``name``...) override its own."""
-        blueprint.register(self, options)  # type: ignore[arg-type]
+        blueprint.register(self, options)
 
     def iter_blueprints(self) -> t.ValuesView[Blueprint]:
         """The attached blueprints, oldest first."""
@@ -308,14 +316,15 @@ class App(Scaffold):
         """Route ``rule`` to ``endpoint`` (and ``view_func``); ``options``
         are passed on to the rule class."""
         if endpoint is None:
-            endpoint = _endpoint_from_view_func(view_func)  # type: ignore[arg-type]
+            endpoint = _endpoint_from_view_func(view_func)
         methods, auto_options = self._rule_methods(
             view_func, options.pop("methods", None), provide_automatic_options
         )
         new_rule = self.url_rule_class(
             rule, methods=methods, endpoint=endpoint, **options
         )
-        new_rule.provide_automatic_options = auto_options  # type: ignore[attr-defined]
+        # Flask's own attribute, which Werkzeug's Rule does not declare.
+        t.cast(t.Any, new_rule).provide_automatic_options = auto_options
         self.url_map.add(new_rule)
         if view_func is not None:
             views = self.view_functions
@@ -409,7 +418,7 @@ class App(Scaffold):
 
     def redirect(self, location: str, code: int = 302) -> BaseResponse:
         """A redirect to ``location`` as a ``response_class`` instance."""
-        return _wz_redirect(location, code=code, Response=self.response_class)  # type: ignore[arg-type]
+        return _wz_redirect(location, code=code, Response=self.response_class)
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
         """Run the ``url_defaults`` functions that apply to ``endpoint``

@@ -31,7 +31,7 @@ from ..templating import _default_template_ctx_processor
 if t.TYPE_CHECKING:  # pragma: no cover
     from click import Group
 
-_sentinel = object()
+_sentinel: t.Any = object()  # a default that stands in for any type
 
 # One type variable does for every decorator here: each hands back the
 # callable it was given, whatever its precise signature. The narrower ones
@@ -162,7 +162,12 @@ class Scaffold:
     """What ``App`` and ``Blueprint`` have in common: view and hook
     registration, error handlers, static and template folders."""
 
-    cli: Group
+    if t.TYPE_CHECKING:  # pragma: no cover
+        # Flask and Blueprint make it lazily, with a cached_property, which
+        # may override a property but not a plain attribute declaration.
+        @property
+        def cli(self) -> Group: ...
+
     name: str
     _static_folder: str | None = None
     _static_url_path: str | None = None
@@ -361,7 +366,7 @@ _not_exception_msg = (
 )
 
 
-def _endpoint_from_view_func(view_func: ft.RouteCallable) -> str:
+def _endpoint_from_view_func(view_func: ft.RouteCallable | None) -> str:
     """A view's endpoint when none is given: its ``__name__``."""
     assert view_func is not None, "expected view func if endpoint is not provided."
     return view_func.__name__
@@ -394,12 +399,12 @@ def _find_package_path(import_name: str) -> str:
         return os.getcwd()
     locations = spec.submodule_search_locations
     if not locations:
-        # A plain module.
-        return os.path.dirname(spec.origin)  # type: ignore[type-var, return-value]
+        # A plain module, which has an origin.
+        return os.path.dirname(t.cast(str, spec.origin))
     if spec.origin in (None, "namespace"):
         return os.path.dirname(_namespace_folder(list(locations), import_name))
     # A regular package: ``<folder>/<package>/__init__.py``.
-    return os.path.dirname(os.path.dirname(spec.origin))  # type: ignore[arg-type]
+    return os.path.dirname(os.path.dirname(spec.origin))
 
 
 def find_package(import_name: str) -> tuple[str | None, str]:
