@@ -24,11 +24,11 @@ from itsdangerous import URLSafeTimedSerializer
 from ._core import SessionSigner
 from ._core import SignatureError
 from ._core import untag
+from ._text import loads_text
 from .globals import _cv_app
 from .json.provider import _default
 from .json.provider import DefaultJSONProvider
 from .json.tag import TaggedJSONSerializer
-from .wrappers import _loads_text
 
 # The last second datetime holds: 9999-12-31 23:59:59 UTC.
 _LAST_DATETIME = 253_402_300_799
@@ -158,7 +158,7 @@ class SessionSerializer(URLSafeTimedSerializer):
         except SignatureError as e:
             raise _itsdangerous_error(e) from None
         try:
-            return untag(_loads_text(text)), stamp
+            return untag(loads_text(text)), stamp
         except Exception as e:
             raise BadPayload(
                 "The session payload is not tagged JSON.", original_error=e
