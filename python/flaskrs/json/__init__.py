@@ -101,9 +101,3 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
     # The proxy raises the "outside of application context" error.
     app = current_app if ctx is None else ctx.app
     return app.json.response(*args, **kwargs)  # type: ignore[return-value]
-
-
-# Imported at the end since the tag module needs the functions above. Doing it
-# here means ``flaskrs.json.tag`` exists as soon as ``flaskrs`` is imported,
-# which extensions written for Flask assume.
-from . import tag as tag  # noqa: E402
