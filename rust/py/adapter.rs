@@ -21,11 +21,11 @@ use pyo3::types::{PyBool, PyDict, PyInt, PySet, PyString, PyTuple};
 use crate::py::convert::{call_to_python, call_to_url, encode_query_item, ToUrl};
 use crate::py::live::{Attr, LiveRule, NamedConverter, Seen};
 use crate::py::router::{MapAttr, Op, Plan, Router, Routes, View};
-use crate::py::text::utf8;
+use crate::py::utf8::utf8;
 use crate::py::werkzeug::{self, keywords_must_be_strings};
 use crate::routing::build::{quote, PATH_SAFE};
 use crate::routing::matcher::{ExternalMatch, Hooks, Match, Outcome};
-use crate::routing::text::same;
+use crate::routing::str_eq::same;
 
 #[pyclass(subclass, module = "flaskrs._core")]
 pub struct AdapterCore {
