@@ -1,6 +1,7 @@
 //! The native core of flaskrs.
 //!
-//! `routing` (URL matching and building) is plain Rust with no knowledge of
+//! `routing` (URL matching and building), `session` (the signed cookie) and
+//! `tagged` (tagged JSON and JSON bodies) are plain Rust with no knowledge of
 //! Python; `py` is the only place that converts between Python objects and the
 //! core's types, and the only place where errors become Python exceptions.
 
@@ -9,6 +10,7 @@
 pub mod py;
 pub mod routing;
 pub mod session;
+pub mod tagged;
 
 use pyo3::prelude::*;
 

@@ -3,7 +3,11 @@ each side must load what the other wrote."""
 
 from __future__ import annotations
 
+import ast
 import datetime
+import pathlib
+import subprocess
+import sys
 import typing as t
 import uuid
 
@@ -219,3 +223,24 @@ def test_subclassed_serializer_tag_override_is_used_for_nested_values() -> None:
 
     Recording().dumps({"a": [1, (2,)]})
     assert seen == [{"a": [1, (2,)]}, [1, (2,)], 1, (2,), 2]
+
+
+def test_the_tag_module_is_there_once_flaskrs_is_imported() -> None:
+    # Extensions written for Flask reach it as an attribute after ``import
+    # flask``; the session module imports it, as in Flask, and the json
+    # package itself does not (the tag module imports from the package).
+    found = subprocess.run(
+        [sys.executable, "-c", "import flaskrs; print(flaskrs.json.tag.__name__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip() == "flaskrs.json.tag"
+    package = ast.parse(pathlib.Path(flaskrs.json.__file__).read_text("utf-8"))
+    imported = {
+        alias.name
+        for node in ast.walk(package)
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and not node.module
+        for alias in node.names
+    }
+    assert "tag" not in imported

@@ -2,9 +2,10 @@
 Flask ships it, worked out once per change of configuration instead of
 through a dozen hook calls on every request.
 
-Only :class:`~flaskrs.sessions.SecureCookieSessionInterface` itself, with no
-attribute set on the instance, takes this path: a subclass or an instance
-that overrides a hook has its hooks called, as in Flask.
+Only the interface that says it is the stock one
+(:meth:`~flaskrs.sessions.SessionInterface._is_stock_cookie`) takes this
+path: a subclass, or an instance that overrides a hook, has its hooks called,
+as in Flask.
 """
 
 from __future__ import annotations
@@ -37,9 +38,6 @@ _read_config = itemgetter(
 )
 # Where the fallback keys sit in what _read_config gives.
 _FALLBACKS = 11
-# Instance attributes the interface keeps for itself (memos), which do not
-# count as overrides.
-_OWN_ATTRIBUTES = frozenset({"_signer_memo", "_settings_memo"})
 
 
 class CookieSettings:
@@ -87,26 +85,27 @@ def _reads_config(cls: type[Flask]) -> bool:
     )
 
 
+#: What the interface remembers of the last call: the configuration, the app
+#: class, the class attributes the signer is built from, and the settings.
+SettingsMemo = tuple[
+    tuple[t.Any, ...], type, t.Any, t.Any, t.Any, t.Any, "CookieSettings | None"
+]
+
+
 def cookie_settings(
-    interface: SecureCookieSessionInterface,
-    app: Flask,
-    shipped: type[SecureCookieSessionInterface],
+    interface: SecureCookieSessionInterface, app: Flask
 ) -> CookieSettings | None:
-    """The settings of ``interface`` for ``app`` when it is an instance of
-    ``shipped`` (the class as Flask ships it) with no hooks of its own;
-    None otherwise, without a secret key, or when the app class computes
-    the key or the lifetime its own way."""
-    if (
-        type(interface) is not shipped
-        or not interface.__dict__.keys() <= _OWN_ATTRIBUTES
-    ):
+    """The settings of ``interface`` for ``app`` when it is the stock cookie
+    interface; None otherwise, without a secret key, or when the app class
+    computes the key or the lifetime its own way."""
+    if not interface._is_stock_cookie():
         return None
     try:
         config = _read_config(app.config)
     except KeyError:
         # A setting was removed from the config: the hooks raise for it.
         return None
-    memo = interface.__dict__.get("_settings_memo")
+    memo = interface._settings_memo
     if (
         memo is not None
         and memo[0] == config
@@ -117,8 +116,7 @@ def cookie_settings(
         and memo[4] is interface.digest_method
         and memo[5] is interface.key_derivation
     ):
-        known: CookieSettings | None = memo[6]
-        return known
+        return memo[6]
     settings = None
     if _reads_config(type(app)):
         signer = interface.get_signing_serializer(app)
@@ -135,8 +133,7 @@ def cookie_settings(
     kept = list(config)
     if type(kept[_FALLBACKS]) is list:
         kept[_FALLBACKS] = list(kept[_FALLBACKS])
-    # Written where it is read: in the instance dict (not a declared attribute).
-    interface.__dict__["_settings_memo"] = (
+    interface._settings_memo = (
         tuple(kept),
         type(app),
         interface.serializer,

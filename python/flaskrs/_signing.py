@@ -24,11 +24,11 @@ from itsdangerous import URLSafeTimedSerializer
 from ._core import SessionSigner
 from ._core import SignatureError
 from ._core import untag
+from ._text import loads_text
 from .globals import _cv_app
 from .json.provider import _default
 from .json.provider import DefaultJSONProvider
 from .json.tag import TaggedJSONSerializer
-from .wrappers import _loads_text
 
 # The last second datetime holds: 9999-12-31 23:59:59 UTC.
 _LAST_DATETIME = 253_402_300_799
@@ -136,6 +136,18 @@ class SessionSerializer(URLSafeTimedSerializer):
             return value, signed_at
         return value
 
+    def _may_mention(self, s: str | bytes, max_age: int, needle: bytes) -> bool:
+        """Whether the payload of ``s``, if signed and not expired, may hold
+        ``needle`` as written by this serializer: False only when the native
+        core verified it and found no such bytes in it. The signature comes
+        first, so nothing of a cookie that is not ours is decoded."""
+        if _native_sorting(self.serializer) is None:
+            # Tags or a JSON provider of the app's own may write it otherwise.
+            return True
+        return self._native.signed_payload_contains(
+            s, max_age, int(time.time()), needle
+        )
+
     def _loads_itsdangerous(
         self,
         s: str | bytes,
@@ -159,7 +171,7 @@ class SessionSerializer(URLSafeTimedSerializer):
         except SignatureError as e:
             raise _itsdangerous_error(e) from None
         try:
-            return untag(_loads_text(text)), stamp
+            return untag(loads_text(text)), stamp
         except Exception as e:
             raise BadPayload(
                 "The session payload is not tagged JSON.", original_error=e

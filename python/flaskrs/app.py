@@ -521,21 +521,13 @@ class Flask(App):
 
     def _session_is_lazy(self) -> bool:
         """Whether the session may be opened on first use and skipped when
-        unused: only with the default cookie interface, whose open and save
-        do nothing for a request without the cookie."""
+        unused: the session interface's ``_is_stock_cookie()``, asked once
+        per interface object (a new one assigned is asked again)."""
         interface = self.session_interface
         cached = self._lazy_session_for
         if cached is not None and cached[0] is interface:
             return cached[1]
-        cls = type(interface)
-        stock = SecureCookieSessionInterface
-        lazy = (
-            isinstance(interface, stock)
-            and cls.open_session is stock.open_session
-            and cls.save_session is stock.save_session
-            and "open_session" not in vars(interface)
-            and "save_session" not in vars(interface)
-        )
+        lazy = interface._is_stock_cookie()
         self._lazy_session_for = (interface, lazy)
         return lazy
 
@@ -963,7 +955,7 @@ class Flask(App):
         # opened and saved when there is a cookie that may be one (the lazy
         # interface is the cookie interface).
         return "HTTP_COOKIE" in request.environ and (
-            self.session_interface._unused_may_write(self, request)  # type: ignore[attr-defined]
+            self.session_interface._unused_may_write(self, request)
         )
 
     def do_teardown_request(

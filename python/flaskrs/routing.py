@@ -54,6 +54,7 @@ from ._core import Router
 from ._core import Routes
 from ._core import SlashRedirect
 from ._core import Stale
+from ._text import wsgi_text as _wsgi_text
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -73,14 +74,6 @@ def _server_name(server_name: str) -> str:
     # Host headers come from clients: the cache is bounded.
     host, sep, port = server_name.lower().partition(":")
     return f"{host.encode('idna').decode('ascii')}{sep}{port}"
-
-
-def _wsgi_text(value: str) -> str:
-    """A WSGI environ string (latin-1 code points standing for bytes) as
-    the UTF-8 text it carries, broken bytes replaced."""
-    if value.isascii():
-        return value
-    return value.encode("latin1").decode("utf-8", "replace")
 
 
 class Map(_WerkzeugMap):

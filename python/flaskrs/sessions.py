@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import collections.abc as c
 import hashlib
-import time
 import typing as t
 from collections.abc import MutableMapping as MutableMapping  # flask.sessions'
 from datetime import datetime
@@ -30,7 +29,7 @@ from ._cookies import vary_on_cookie
 from ._cookies import write_cookie_and_vary
 from ._session_settings import cookie_settings
 from ._session_settings import CookieSettings
-from ._signing import _native_sorting
+from ._session_settings import SettingsMemo
 from ._signing import SessionSerializer
 from .json.tag import TaggedJSONSerializer
 from .wrappers import first_cookie
@@ -248,6 +247,26 @@ class SessionInterface:
         passed here."""
         raise NotImplementedError()
 
+    # Internal to flaskrs: what the app asks of its interface besides Flask's
+    # hooks. Every interface inherits these answers, which keep Flask's order
+    # of calls; only the stock cookie interface gives others.
+
+    def _is_stock_cookie(self) -> bool:
+        """Whether this is the signed cookie interface exactly as flaskrs
+        ships it, nothing on it replaced: :meth:`open_session` of a request
+        without the cookie then only makes an empty session, and saving
+        an unused session does nothing unless :meth:`_unused_may_write`
+        says it may. The app then opens the session on first use instead
+        of as every request starts. ``False`` here, so any other interface
+        is opened and saved on every request, as in Flask."""
+        return False
+
+    def _unused_may_write(self, app: Flask, request: Request) -> bool:
+        """Asked only when :meth:`_is_stock_cookie` says yes, of a request
+        whose session was never used: whether opening and saving it could
+        still change the response (so it must be done). ``True`` here."""
+        return True
+
 
 # The cookie attributes shared by setting and deleting the session cookie,
 # paired with the SessionInterface methods that supply them.
@@ -274,6 +293,10 @@ _SHA1 = (_lazy_sha1, hashlib.sha1)
 #: The serializer behind the default session cookie; one instance for all
 #: apps.
 session_json_serializer = TaggedJSONSerializer()
+
+# Instance attributes the cookie interface keeps for itself (memos), which do
+# not count as replaced hooks.
+_MEMOS = frozenset({"_signer_memo", "_settings_memo"})
 
 
 class SecureCookieSessionInterface(SessionInterface):
@@ -304,6 +327,20 @@ class SecureCookieSessionInterface(SessionInterface):
     # from and the result. Building one costs more than checking the inputs,
     # and it is needed twice in most requests.
     _signer_memo: tuple[tuple[t.Any, ...], URLSafeTimedSerializer] | None = None
+
+    # Memo of cookie_settings for this instance (see _session_settings).
+    _settings_memo: SettingsMemo | None = None
+
+    def _is_stock_cookie(self) -> bool:
+        # This very class, with no attribute set on the instance but its
+        # memos, and the shipped serializer (which may be replaced on the
+        # class): a subclass, or a hook or serializer set on the instance,
+        # has Flask's order of calls.
+        return (
+            type(self) is SecureCookieSessionInterface
+            and self.__dict__.keys() <= _MEMOS
+            and self.serializer is session_json_serializer
+        )
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         """Return the :class:`~itsdangerous.URLSafeTimedSerializer` that
@@ -367,7 +404,7 @@ class SecureCookieSessionInterface(SessionInterface):
         Without a secret key this gives ``None``. A cookie that is absent,
         wrongly signed, expired or unreadable gives a new, empty session.
         """
-        settings = cookie_settings(self, app, SecureCookieSessionInterface)
+        settings = cookie_settings(self, app)
         if settings is not None:
             signer = settings.signer
             token = first_cookie(request, settings.name)
@@ -409,7 +446,7 @@ class SecureCookieSessionInterface(SessionInterface):
         # cookie that verifies but whose payload does not even mention
         # "_permanent" needs no loading to tell. The signature comes first:
         # nothing of a cookie that is not ours is decoded.
-        settings = cookie_settings(self, app, SecureCookieSessionInterface)
+        settings = cookie_settings(self, app)
         if settings is None:
             return self.get_cookie_name(app) in request.cookies
         if not settings.refresh:
@@ -418,13 +455,9 @@ class SecureCookieSessionInterface(SessionInterface):
         if not token:
             return False
         signer = settings.signer
-        if type(signer) is not SessionSerializer or (
-            _native_sorting(signer.serializer) is None
-        ):
+        if type(signer) is not SessionSerializer:
             return True
-        return signer._native.signed_payload_contains(
-            token, settings.max_age, int(time.time()), b'"_permanent"'
-        )
+        return signer._may_mention(token, settings.max_age, b'"_permanent"')
 
     def save_session(
         self, app: Flask, session: SessionMixin, response: Response
@@ -437,7 +470,7 @@ class SecureCookieSessionInterface(SessionInterface):
         written or deleted, so shared caches never serve one visitor's page
         to another.
         """
-        settings = cookie_settings(self, app, SecureCookieSessionInterface)
+        settings = cookie_settings(self, app)
         if settings is not None and type(session) is SecureCookieSession:
             if self._save_plain(settings, session, response):
                 return
@@ -508,7 +541,7 @@ class SecureCookieSessionInterface(SessionInterface):
         return True
 
     def _cookie_attributes(self, app: Flask) -> dict[str, t.Any]:
-        settings = cookie_settings(self, app, SecureCookieSessionInterface)
+        settings = cookie_settings(self, app)
         if settings is not None:
             # The getters are this class's own: what they give, worked out.
             return settings.attributes

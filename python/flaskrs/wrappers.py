@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import typing as t
 from functools import lru_cache
-from json import JSONDecoder
 from json import loads as _stdlib_loads
 
 from werkzeug.datastructures import EnvironHeaders
@@ -27,11 +26,12 @@ from werkzeug.wsgi import get_content_length
 from werkzeug.wsgi import LimitedStream
 
 from . import json
+from ._text import loads_text as _loads_text
+from ._text import wsgi_text as _wsgi_text
 from .globals import _cv_app
 from .globals import current_app as current_app  # flask.wrappers.current_app
 from .helpers import _split_blueprint_path
 from .json.provider import DefaultJSONProvider as _DefaultProvider
-from .routing import _wsgi_text
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse
@@ -666,11 +666,6 @@ def _read_up_to(stream: t.IO[bytes], length: int, first: bytes) -> bytes:
     return b"".join(parts)
 
 
-# The C scanner json.loads ends in (an attribute typeshed leaves out).
-_scan_json: t.Callable[[str, int], tuple[t.Any, int]] = JSONDecoder().scan_once  # type: ignore[attr-defined]
-_JSON_SPACE = " \t\n\r"
-
-
 def _loads_body(data: bytes) -> t.Any:
     """``json.loads(data)`` for a body that starts with a JSON value in
     UTF-8 (what clients send), without its encoding detection; anything
@@ -685,21 +680,6 @@ def _loads_body(data: bytes) -> t.Any:
         else:
             return _loads_text(text)
     return _stdlib_loads(data)
-
-
-def _loads_text(text: str) -> t.Any:
-    """``json.loads(text)``, straight to json's C scanner when the text is a
-    JSON value with nothing but whitespace after it; anything else, and
-    every error, goes to ``json.loads`` itself."""
-    if text and text[0] not in _JSON_SPACE:
-        try:
-            value, end = _scan_json(text, 0)
-        except (ValueError, StopIteration):
-            pass
-        else:
-            if end == len(text) or not text[end:].strip(_JSON_SPACE):
-                return value
-    return _stdlib_loads(text)
 
 
 def _app_in_debug() -> bool:

@@ -53,11 +53,11 @@ use crate::py::convert::{call_to_python, call_to_url, encode_query_item, ToUrl};
 use crate::py::live::{Attr, LiveRule, NamedConverter, Seen};
 use crate::py::outcome::{BuildMiss, Fallback, Matched, NoMatch, SlashRedirect, Stale};
 use crate::py::router::{MapAttr, Op, Plan, Router, Routes, View};
-use crate::py::text::utf8;
+use crate::py::utf8::utf8;
 use crate::py::werkzeug::keywords_must_be_strings;
 use crate::routing::build::{quote, PATH_SAFE};
 use crate::routing::matcher::{ExternalMatch, Hooks, Match, Outcome};
-use crate::routing::text::same;
+use crate::routing::str_eq::same;
 
 /// Why a match or build stopped short of its answer.
 enum Stop {

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyBytes, PyFloat, PyInt, PyList, PySet, PyString, PyTuple};
 
-use crate::py::text::utf8;
+use crate::py::utf8::utf8;
 use crate::py::uuid::uuid_from_text;
 use crate::py::werkzeug::validation_error;
 use crate::routing::build::{quote_into, PATH_SAFE, QUERY_SAFE};

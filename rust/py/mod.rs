@@ -11,7 +11,7 @@ mod session;
 mod slots;
 mod tagged;
 mod template;
-mod text;
+mod utf8;
 mod uuid;
 mod werkzeug;
 

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyInt, PyString};
 
 use super::tagged::{scan_json, tagged_json, untag};
-use super::text::utf8;
+use super::utf8::utf8;
 use crate::session::{zlib, Error, Kind, Signer};
 
 create_exception!(

@@ -1,7 +1,7 @@
 //! Fast tests for the regexes of Werkzeug's built-in converters, recognised
 //! by their text whatever class declares them.
 
-use crate::routing::text::same;
+use crate::routing::str_eq::same;
 
 const UUID_REGEX: &str =
     "[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}";

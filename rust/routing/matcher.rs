@@ -18,7 +18,7 @@ use smallvec::SmallVec;
 use crate::routing::content::{pieces, Piece};
 use crate::routing::converter::Builtin;
 use crate::routing::pyregex::translate;
-use crate::routing::text::same;
+use crate::routing::str_eq::same;
 
 /// One part of a rule, as Werkzeug's `RulePart` describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]

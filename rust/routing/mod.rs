@@ -11,4 +11,4 @@ pub mod content;
 pub mod converter;
 pub mod matcher;
 pub mod pyregex;
-pub mod text;
+pub mod str_eq;

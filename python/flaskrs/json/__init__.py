@@ -103,9 +103,3 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
     # JSONProvider.response is typed (as in Flask) with the sansio Response;
     # the provider makes the app's response_class, as Flask's jsonify says.
     return app.json.response(*args, **kwargs)  # type: ignore[return-value]
-
-
-# Imported at the end since the tag module needs the functions above. Doing it
-# here means ``flaskrs.json.tag`` exists as soon as ``flaskrs`` is imported,
-# which extensions written for Flask assume.
-from . import tag as tag  # noqa: E402
