@@ -175,6 +175,7 @@ def test_subclasses_take_werkzeugs_paths() -> None:
 
     assert Sub("x")._status_code == 200
     assert errors.redirect_response("/a", 302, Sub) is None
+    assert not compat_response.set_status_code(Sub("x"), 201)
     env = EnvironBuilder(headers={"Cookie": "a=1"}).get_environ()
     sub = SubRequest(env)
     assert sub.cookies["a"] == "1"
@@ -240,6 +241,15 @@ def test_status_line_matches_werkzeug(code_: int) -> None:
     line = compat_response.status_line(code_)
     if line is not None:
         assert line == WerkzeugResponse(status=code_).status
+
+
+@EXAMPLES
+@given(code_=st.integers(0, 1200) | st.sampled_from(["201 X", 201.0, True]))
+def test_set_status_code_matches_werkzeugs_setter(code_: t.Any) -> None:
+    ours, theirs = Response("x"), PlainResponse("x")
+    if compat_response.set_status_code(ours, code_):
+        theirs.status_code = code_
+        assert (ours.status, ours.status_code) == (theirs.status, theirs.status_code)
 
 
 @EXAMPLES

@@ -41,7 +41,7 @@ from . import typing as ft
 from ._werkzeug_compat.code import plainly_sync
 from ._werkzeug_compat.errors import http_exception_response
 from ._werkzeug_compat.errors import redirect_response
-from ._werkzeug_compat.response import status_line
+from ._werkzeug_compat.response import set_status_code
 from .ctx import AppContext
 from .ctx import RequestContext
 from .globals import _cv_app
@@ -751,21 +751,11 @@ class Flask(App):
         else:
             response = self._coerce_response(body)
 
-        if status is not None:
-            line = (
-                status_line(status)
-                if type(status) is int and type(response) is Response
-                else None
-            )
-            if line is not None:
-                # What the status_code setter stores, without its parsing.
-                response._status = line
-                response._status_code = status
-            else:
-                # A string status carries its phrase; a number gets the
-                # standard one.
-                textual = isinstance(status, (str, bytes, bytearray))
-                setattr(response, "status" if textual else "status_code", status)
+        if status is not None and not set_status_code(response, status):
+            # A string status carries its phrase; a number gets the standard
+            # one.
+            textual = isinstance(status, (str, bytes, bytearray))
+            setattr(response, "status" if textual else "status_code", status)
         if headers:
             response.headers.update(headers)
         return response  # type: ignore[no-any-return]

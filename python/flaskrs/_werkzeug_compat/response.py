@@ -20,10 +20,15 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIEnvironment
 
 
+def _setter(cls: type, name: str) -> t.Any:
+    return getattr(vars(cls).get(name), "fset", None)
+
+
 def response_shape_is_known() -> bool:
     """Whether Werkzeug's response keeps its headers as a list in
-    ``Headers._list`` and its constructor and WSGI call are the Werkzeug 3.1
-    ones (by the names they use) that ``FastResponse`` reproduces."""
+    ``Headers._list``, and its constructor, status setters and WSGI call are
+    the Werkzeug 3.1 ones (by the names they use) that ``FastResponse`` and
+    ``set_status_code`` reproduce."""
     return (
         isinstance(getattr(Headers(), "_list", None), list)
         and names_used(ResponseBase.__init__)
@@ -49,6 +54,9 @@ def response_shape_is_known() -> bool:
             "isinstance",
             "status",
         }
+        and names_used(_setter(_SansIOResponse, "status_code")) == {"status"}
+        and names_used(_setter(_SansIOResponse, "status"))
+        == {"_clean_status", "_status", "_status_code"}
         and names_used(ResponseBase.set_data)
         == {
             "automatically_set_content_length",
@@ -123,6 +131,20 @@ def status_line(code: int) -> str | None:
     if line is None and 100 <= code <= 999 and len(_STATUS_LINES) < _CACHE_BOUND:
         line = _STATUS_LINES[code] = ResponseBase._clean_status(None, code)[0]  # type: ignore[arg-type]
     return line
+
+
+def set_status_code(response: ResponseBase, code: object) -> bool:
+    """``response.status_code = code`` for a number and the class registered
+    with ``fast_class``: what the setter stores, without its parsing. False,
+    and nothing done, otherwise."""
+    if type(code) is not int or type(response) is not _FAST_CLASS or not FAST_RESPONSE:
+        return False
+    line = _STATUS_LINES.get(code) or status_line(code)
+    if line is None:
+        return False
+    response._status = line
+    response._status_code = code
+    return True
 
 
 # Redirects of an app go to a few URLs over and over.
