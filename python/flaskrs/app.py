@@ -16,10 +16,8 @@ import typing as t
 import weakref as weakref  # flask.app.weakref, for callers
 from contextlib import closing
 from datetime import timedelta
-from functools import lru_cache
 from inspect import iscoroutinefunction
 from itertools import chain as chain  # flask.app.chain, for callers
-from types import FunctionType
 from types import TracebackType
 from urllib.parse import quote as _url_quote
 
@@ -35,12 +33,15 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.routing import RoutingException
 from werkzeug.serving import is_running_from_reloader
 from werkzeug.utils import cached_property
-from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_host as get_host  # flask.app.get_host, for callers
 
 from . import cli
 from . import typing as ft
+from ._werkzeug_compat.code import plainly_sync
+from ._werkzeug_compat.errors import http_exception_response
+from ._werkzeug_compat.errors import redirect_response
+from ._werkzeug_compat.response import set_status_code
 from .ctx import AppContext
 from .ctx import RequestContext
 from .globals import _cv_app
@@ -66,8 +67,6 @@ from .signals import request_finished
 from .signals import request_started
 from .signals import request_tearing_down
 from .templating import Environment
-from .wrappers import _FAST_RESPONSE
-from .wrappers import _status_line
 from .wrappers import Request
 from .wrappers import Response
 
@@ -137,29 +136,6 @@ def _config_defaults() -> ImmutableDict[str, t.Any]:
     )
 
 
-_CO_COROUTINE = 0x0080  # inspect.CO_COROUTINE
-
-# The HTTP error fast path reproduces these Werkzeug 3.1 methods (checked by
-# the names they use, as in wrappers.py).
-_FAST_HTTP_ERRORS = (
-    _FAST_RESPONSE
-    and set(HTTPException.get_response.__code__.co_names)
-    == {
-        "Response",
-        "_get_environ",
-        "code",
-        "get_body",
-        "get_headers",
-        "response",
-        "wrappers.response",
-    }
-    and set(HTTPException.__call__.__code__.co_names) == {"get_response"}
-)
-
-# Statuses and headers that Werkzeug's WSGI call changes.
-_SPECIAL_STATUS = frozenset({204, 304})
-_HEADERS_CHANGED_BY_WSGI = frozenset({"location", "content-location", "content-length"})
-
 _BAD_RETURN = (
     "The view function did not return a valid response. The return type"
     " must be a string, dict, list, tuple with headers or status,"
@@ -191,21 +167,6 @@ _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 _HEADER_LIKE = (Headers, dict, tuple, list)
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _READ_MODES = frozenset({"r", "rt", "rb"})
-
-
-@lru_cache(maxsize=256)
-def _default_error_body(code: int, description: str | None) -> bytes:
-    """The HTML page Werkzeug makes for an HTTP error, encoded; kept
-    because every 404 of an app has the same one."""
-    exc = HTTPException(description)
-    exc.code = code
-    return exc.get_body().encode()
-
-
-@lru_cache(maxsize=256)
-def _redirect_page(location: str) -> bytes:
-    """The body of Werkzeug's redirect response to ``location``."""
-    return _wz_redirect(location).get_data()
 
 
 def _asgiref_converter() -> t.Callable[
@@ -329,18 +290,8 @@ class Flask(App):
 
     def redirect(self, location: str, code: int = 302) -> BaseResponse:
         """A redirect response made with the app's response class."""
-        if (
-            self.response_class is Response
-            and type(location) is str
-            and location.isprintable()
-            and _FAST_RESPONSE
-        ):
-            # Werkzeug's response, with the page (which escapes the
-            # location) made once per location.
-            rv = Response(_redirect_page(location), code, mimetype="text/html")
-            rv.headers._list.append(("Location", location))
-            return rv
-        return super().redirect(location, code)
+        rv = redirect_response(location, code, self.response_class)
+        return super().redirect(location, code) if rv is None else rv
 
     # Templates ---------------------------------------------------------------
 
@@ -675,13 +626,7 @@ class Flask(App):
     def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         """``func``, or for a coroutine function a wrapper that runs it to
         completion (views, hooks and handlers may be ``async def``)."""
-        # A plain function tells from its code flags; this runs for every
-        # hook and view, and inspect's check is several times slower.
-        if (
-            type(func) is FunctionType
-            and not func.__code__.co_flags & _CO_COROUTINE
-            and "_is_coroutine_marker" not in func.__dict__
-        ):
+        if plainly_sync(func):
             return func
         return self.async_to_sync(func) if iscoroutinefunction(func) else func
 
@@ -810,21 +755,11 @@ class Flask(App):
         else:
             response = self._coerce_response(body)
 
-        if status is not None:
-            line = (
-                _status_line(status)
-                if type(status) is int and type(response) is Response
-                else None
-            )
-            if line is not None:
-                # What the status_code setter stores, without its parsing.
-                response._status = line
-                response._status_code = status
-            else:
-                # A string status carries its phrase; a number gets the
-                # standard one.
-                textual = isinstance(status, (str, bytes, bytearray))
-                setattr(response, "status" if textual else "status_code", status)
+        if status is not None and not set_status_code(response, status):
+            # A string status carries its phrase; a number gets the standard
+            # one.
+            textual = isinstance(status, (str, bytes, bytearray))
+            setattr(response, "status" if textual else "status_code", status)
         if headers:
             response.headers.update(headers)
         return response
@@ -833,7 +768,9 @@ class Flask(App):
         """``make_response`` for other response objects, HTTP exceptions
         and WSGI callables."""
         if isinstance(body, HTTPException):
-            quick = self._http_exception_response(body)
+            quick = http_exception_response(
+                body, _cv_request.get().request.environ, self.response_class
+            )
             if quick is not None:
                 return quick
         if not (isinstance(body, BaseResponse) or callable(body)):
@@ -847,61 +784,6 @@ class Flask(App):
             raise TypeError(
                 f"{e}\n{_BAD_RETURN.format(type(body).__name__)}"
             ).with_traceback(sys.exc_info()[2]) from None
-
-    def _http_exception_response(self, e: HTTPException) -> Response | None:
-        """The response of an HTTP exception, built as running it as a WSGI
-        app would build it (what ``force_type`` does), without the WSGI
-        round trip; ``None`` when the exception customizes more than its
-        body, headers or description."""
-        cls = type(e)
-        code = e.code
-        if (
-            not _FAST_HTTP_ERRORS
-            or cls.get_response is not HTTPException.get_response
-            or cls.__call__ is not HTTPException.__call__
-            or e.response is not None
-            or code is None
-            or code < 200
-            or code in _SPECIAL_STATUS
-        ):
-            return None
-        environ = _cv_request.get().request.environ
-        description = e.description
-        # The page is a function of the code and description alone.
-        plain_page = (
-            cls.get_body is HTTPException.get_body
-            and cls.get_description is HTTPException.get_description
-            and cls.name is HTTPException.name
-            and (description is None or type(description) is str)
-        )
-        if (
-            plain_page
-            and cls.get_headers is HTTPException.get_headers
-            and self.response_class is Response
-            and environ["REQUEST_METHOD"] != "HEAD"
-        ):
-            # Werkzeug's page with its one header, the HTML content type:
-            # what a plain text/html response of these bytes carries.
-            return Response(_default_error_body(code, description), code)
-        header_list = e.get_headers(environ, None)
-        has_type = False
-        for key, _ in header_list:
-            lower = key.lower()
-            if lower == "content-type":
-                has_type = True
-            elif lower in _HEADERS_CHANGED_BY_WSGI:
-                return None
-        if not has_type:
-            return None
-        if plain_page:
-            body = _default_error_body(code, description)
-        else:
-            body = e.get_body(environ, None).encode()
-        headers = Headers(header_list)
-        headers["Content-Length"] = str(len(body))
-        # Running it as a WSGI app answers HEAD with no body.
-        content = [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
-        return self.response_class(content, code, headers)
 
     def preprocess_request(self) -> ft.ResponseReturnValue | None:
         """Run the URL value preprocessors, then the ``before_request``

@@ -33,6 +33,7 @@ from werkzeug.serving import is_running_from_reloader
 from werkzeug.serving import run_simple
 from werkzeug.utils import import_string
 
+from ._werkzeug_compat.code import ran_in
 from .globals import _cv_app
 from .globals import current_app as current_app  # flask.cli.current_app, for callers
 from .helpers import get_debug_flag
@@ -104,17 +105,8 @@ def _called_with_wrong_args(f: t.Callable[..., t.Any]) -> bool:
     """While a ``TypeError`` raised by calling ``f`` is being handled: whether
     the call itself failed (the traceback never reached ``f``'s code) rather
     than something inside ``f``."""
-    frame = sys.exc_info()[2]
-    code = getattr(f, "__code__", None)
-    try:
-        while frame is not None:
-            if frame.tb_frame.f_code is code:
-                return False
-            frame = frame.tb_next
-        return True
-    finally:
-        # The traceback references this frame: drop it to break the cycle.
-        del frame
+    # Passed on without a local here: the traceback references this frame.
+    return not ran_in(f, sys.exc_info()[2])
 
 
 def _try_conventional_names(module: ModuleType) -> Flask | None:

@@ -55,6 +55,7 @@ from ._core import Routes
 from ._core import SlashRedirect
 from ._core import Stale
 from ._text import wsgi_text as _wsgi_text
+from ._werkzeug_compat.routing import builder_arguments
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -524,7 +525,7 @@ def _build_plan(rule: Rule) -> tuple[t.Any, ...] | None:
         or cls._compile_builder is not Rule._compile_builder
     ):
         return None
-    arguments = _builder_arguments(rule)
+    arguments = builder_arguments(rule)
     if arguments is None:
         return None
     required, optional = arguments
@@ -544,23 +545,6 @@ def _build_plan(rule: Rule) -> tuple[t.Any, ...] | None:
         steps.append((True, data))
     python_query = cls._encode_query_vars is not Rule._encode_query_vars
     return domain, path, [*required, *optional], len(required), python_query
-
-
-def _builder_arguments(rule: Rule) -> tuple[list[str], list[str]] | None:
-    """The arguments of the builder Werkzeug compiled for ``rule``: the
-    variables it needs, and the names it takes but has defaults for (the
-    rule's defaults when it was bound). Read from the function itself, whose
-    first argument, named ``.self``, ``inspect.signature`` refuses."""
-    func = getattr(getattr(rule, "_build_unknown", None), "__func__", None)
-    code = getattr(func, "__code__", None)
-    if func is None or code is None:
-        return None
-    names = list(code.co_varnames[1 : code.co_argcount])
-    optional = len(func.__defaults__ or ())
-    split = len(names) - optional
-    if split < 0 or code.co_kwonlyargcount:
-        return None
-    return names[:split], names[split:]
 
 
 def _weight_ranks(weights: list[t.Any]) -> list[int]:
