@@ -11,12 +11,15 @@ Flask instead.
 It reads the job from stdin as JSON::
 
     {"framework": "flask" | "flaskrs", "app": "<--app value>" | null,
-     "seconds": 0.2, "requests": [[method, path, json_text | null], ...] | null}
+     "seconds": 0.2, "requests": [[method, path, json_text | null], ...] | null,
+     "profile": false}
 
 (``requests`` null: every GET route without arguments) and writes one JSON
 object to stdout: ``{"error": "..."}`` when the app could not be loaded, else
 the framework's version, the requests it replayed and one result for each.
-Progress goes to stderr.
+With ``profile``, each result also has ``"profile"``: the share of the
+route's CPU time spent in each package, from a profiled pass of its own
+after the timed one. Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import io
 import json
 import logging
 import os
+import re
 import statistics
 import sys
 import time
@@ -44,6 +48,9 @@ import typing as t
 _BATCHES = 20
 _MIN_BATCHES = 5
 _MIN_WARMUP_CALLS = 3
+# A profiled pass makes at least this many calls, however slow the route:
+# cProfile counts every call, so a few already give stable shares.
+_MIN_PROFILED_CALLS = 20
 
 Call = t.Callable[[], tuple[str, bytes]]
 
@@ -211,8 +218,201 @@ def _describe(status: str, body: bytes) -> dict[str, t.Any]:
     }
 
 
-def _measure(app: t.Any, request: list[t.Any], seconds: float) -> dict[str, t.Any]:
+# A function as cProfile names it: (file, line, name); built-in functions
+# have the file "~" and say their module, if any, in the name.
+_Function = tuple[str, int, str]
+_BUILTIN = re.compile(
+    r"<built-in method (?P<function>[\w.]+)\.\w+>"
+    r"|<method '\w+' of '(?P<type>[\w.]+)\.\w+' objects>"
+)
+# Time spent in the worker itself (the loop, the fake server's
+# start_response) is nobody's and left out of the shares.
+_HARNESS = "(harness)"
+# A function's caller is followed this far up to find whose time it is.
+_MAX_HOPS = 8
+
+
+class _Packages:
+    """Whose time a profiled function's self time is: the app's, a
+    package's (by its distribution's name: ``werkzeug``, ``flask-cors``),
+    the standard library's (``stdlib``) or, for a file none of these own,
+    ``other``.
+
+    A Python function belongs to the package of its file, found from the
+    modules loaded (``__file__`` and, for packages, ``__path__``) and, for
+    a file no module claims (a template, a module since removed), from where
+    it lies: under the app's root path, in site-packages, or in the
+    standard library. A built-in function of a package's own extension
+    module (flaskrs's ``_core``, MarkupSafe's speedups) belongs to that
+    package. Other built-ins (``len``, ``dict.get``, ``re.Pattern.match``)
+    and code without a file (``<string>``) count for the code that called
+    them: a ``str.join`` in Werkzeug is Werkzeug's work.
+    """
+
+    def __init__(self, app: t.Any) -> None:
+        import sysconfig
+
+        # The app's modules: its own package or module, wherever it lies.
+        self._app = str(app.import_name).partition(".")[0]
+        self._distributions = importlib.metadata.packages_distributions()
+        self._harness = {os.path.abspath(__file__)}
+        self._stdlib_names = set(getattr(sys, "stdlib_module_names", ()))
+        self._stdlib_names.update(sys.builtin_module_names)
+        # Directories claimed by a package or by the app, longest first so
+        # that a package inside the app's folder is that package; None
+        # marks a site-packages folder, whose next path part names a package.
+        self._fixed: list[tuple[str, str | None]] = [(app.root_path, "app")]
+        paths = sysconfig.get_paths()
+        for key in ("stdlib", "platstdlib"):
+            self._fixed.append((paths[key], "stdlib"))
+        for key in ("purelib", "platlib"):
+            self._fixed.append((paths[key], None))
+        self._files: dict[str, str] = {}
+        self._folders: list[tuple[str, str | None]] = []
+        self._modules_seen = -1
+
+    def _label(self, top: str) -> str:
+        """The package of a top-level module name."""
+        if top == self._app:
+            return "app"
+        if top in self._stdlib_names:
+            return "stdlib"
+        names = self._distributions.get(top, [])
+        if len(names) == 1:
+            # As pip and PyPI spell it (PEP 503): "Flask" is "flask".
+            return re.sub(r"[-_.]+", "-", names[0]).lower()
+        # A local package, or a namespace shared by several distributions.
+        return top
+
+    def _refresh(self) -> None:
+        # Routes import lazily: look again whenever modules were added.
+        modules = list(sys.modules.values())
+        if len(modules) == self._modules_seen:
+            return
+        self._modules_seen = len(modules)
+        folders = list(self._fixed)
+        for module in modules:
+            # By the module's own name, not its key: under the alias
+            # sys.modules["flask"] is flaskrs, and on the Flask run
+            # sys.modules["flaskrs"] is Flask.
+            name = getattr(module, "__name__", None)
+            file = getattr(module, "__file__", None)
+            if not isinstance(name, str) or not isinstance(file, str):
+                continue
+            label = self._label(name.partition(".")[0])
+            self._files[os.path.abspath(file)] = label
+            path = getattr(module, "__path__", None)
+            if "." not in name and path is not None:
+                folders.extend((folder, label) for folder in path)
+        self._folders = sorted(
+            ((os.path.abspath(folder), label) for folder, label in folders),
+            key=lambda item: len(item[0]),
+            reverse=True,
+        )
+
+    def _of_file(self, file: str) -> str | None:
+        if file.startswith("<frozen "):
+            return "stdlib"
+        if file.startswith("<") or file == "~":
+            return None
+        path = os.path.abspath(file)
+        if path in self._harness:
+            return _HARNESS
+        label = self._files.get(path)
+        if label is not None:
+            return label
+        for folder, owner in self._folders:
+            if path.startswith(folder + os.sep):
+                if owner is not None:
+                    return owner
+                top = path[len(folder) + 1 :].split(os.sep)[0]
+                return self._label(top.partition(".")[0])
+        return "other"
+
+    def _own(self, function: _Function) -> str | None:
+        """The package a function's self time belongs to, or None: its
+        callers'."""
+        file, _, name = function
+        if file != "~":
+            return self._of_file(file)
+        found = _BUILTIN.fullmatch(name)
+        if found is None:
+            return None
+        module_name = found.group("function") or found.group("type")
+        module_file = getattr(sys.modules.get(module_name), "__file__", None)
+        if not isinstance(module_file, str):
+            # Built into the interpreter.
+            return None
+        label = self._of_file(module_file)
+        return None if label == "stdlib" else label
+
+    def _owner(self, function: _Function, stats: dict[_Function, t.Any]) -> str:
+        """The package of a function, or of its busiest caller's."""
+        for _ in range(_MAX_HOPS):
+            label = self._own(function)
+            if label is not None:
+                return label
+            callers: dict[_Function, t.Any] = stats.get(function, (0, 0, 0, 0, {}))[4]
+            if not callers:
+                # Called straight from the profiled loop, which cProfile
+                # does not list as a caller.
+                return _HARNESS
+            function = max(callers, key=lambda caller: callers[caller][2])
+        return "other"
+
+    def shares(self, stats: dict[_Function, t.Any]) -> dict[str, float]:
+        """Each package's share of the self time in ``pstats`` stats."""
+        self._refresh()
+        seconds: dict[str, float] = {}
+        for function, (_, _, self_time, _, callers) in stats.items():
+            label = self._own(function)
+            if label is not None:
+                seconds[label] = seconds.get(label, 0.0) + self_time
+                continue
+            # Split among the callers by the time spent on behalf of each.
+            spread = sum(timing[2] for timing in callers.values())
+            if spread <= 0:
+                label = self._owner(function, stats)
+                seconds[label] = seconds.get(label, 0.0) + self_time
+                continue
+            for caller, timing in callers.items():
+                label = self._owner(caller, stats)
+                share = self_time * timing[2] / spread
+                seconds[label] = seconds.get(label, 0.0) + share
+        seconds.pop(_HARNESS, None)
+        total = sum(seconds.values())
+        if total <= 0:
+            return {}
+        return {label: value / total for label, value in seconds.items()}
+
+
+def _profile(call: Call, seconds: float, packages: _Packages) -> dict[str, float]:
+    """The share of each package in the self time of the calls, profiled
+    apart from the timed pass: cProfile's cost per Python call would
+    inflate the times, so only the shares are taken from it."""
+    import cProfile
+    import pstats
+
+    clock = time.process_time
+    profiler = cProfile.Profile()
+    calls = 0
+    profiler.enable()
+    try:
+        deadline = clock() + seconds
+        while calls < _MIN_PROFILED_CALLS or clock() < deadline:
+            call()
+            calls += 1
+    finally:
+        profiler.disable()
+    stats: dict[_Function, t.Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    return packages.shares(stats)
+
+
+def _measure(
+    app: t.Any, request: list[t.Any], seconds: float, packages: _Packages | None
+) -> dict[str, t.Any]:
     method, path, json_text = request
+    shares = None
     try:
         call = _caller(app, method, path, json_text)
         status, body = call()
@@ -222,6 +422,8 @@ def _measure(app: t.Any, request: list[t.Any], seconds: float) -> dict[str, t.An
         try:
             seconds_per_call, calls = _time(call, seconds)
             last_status, last_body = call()
+            if packages is not None:
+                shares = _profile(call, seconds, packages)
         finally:
             logging.disable(logging.NOTSET)
     except Exception:
@@ -232,6 +434,8 @@ def _measure(app: t.Any, request: list[t.Any], seconds: float) -> dict[str, t.An
     first["varies"] = _describe(last_status, last_body) != first
     first["seconds"] = seconds_per_call
     first["calls"] = calls
+    if shares is not None:
+        first["profile"] = shares
     return first
 
 
@@ -243,6 +447,7 @@ def run(job: dict[str, t.Any]) -> dict[str, t.Any]:
     requests = job.get("requests")
     if requests is None:
         requests = default_requests(app)
+    packages = _Packages(app) if job.get("profile") else None
     results = []
     for number, request in enumerate(requests, 1):
         method, path, _ = request
@@ -251,7 +456,7 @@ def run(job: dict[str, t.Any]) -> dict[str, t.Any]:
             file=sys.stderr,
             flush=True,
         )
-        results.append(_measure(app, request, job["seconds"]))
+        results.append(_measure(app, request, job["seconds"], packages))
     return {
         "version": importlib.metadata.version(framework),
         "requests": requests,
