@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from html.parser import HTMLParser
 from pathlib import Path
 
 import click
@@ -207,3 +208,119 @@ def test_requests_file_errors() -> None:
     ]:
         with pytest.raises(click.ClickException, match=re.escape(message)):
             parse_requests(text, "f")
+
+
+def shares_lines(stdout: str) -> dict[str, list[dict[str, float]]]:
+    """The per-package shares of --profile's table, by framework."""
+    found: dict[str, list[dict[str, float]]] = {"flask": [], "flaskrs": []}
+    for framework, text in re.findall(r"(?m)^  (flaskrs|flask) +(.*)$", stdout):
+        pairs = re.findall(r"(\S+) (\d+\.\d)", text)
+        found[framework].append({name: float(share) for name, share in pairs})
+    return found
+
+
+def test_profile_of_the_demo() -> None:
+    result = bench("--app", "demo/app.py", "--seconds", SECONDS, "--profile")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The timing table is still there, unprofiled.
+    assert re.search(row("GET /"), result.stdout)
+    assert "framework: flask + werkzeug on flask, flaskrs + werkzeug on flaskrs" in (
+        result.stdout
+    )
+    shares = shares_lines(result.stdout)
+    for framework in ("flask", "flaskrs"):
+        assert len(shares[framework]) == len(DEMO_ROUTES), result.stdout
+        for line in shares[framework]:
+            assert sum(line.values()) == pytest.approx(100, abs=0.6), line
+    named = {name for line in shares["flaskrs"] for name in line}
+    assert {"flaskrs", "werkzeug", "app"} <= named
+    assert "flaskrs" not in {name for line in shares["flask"] for name in line}
+    assert {"flask", "werkzeug"} <= {name for line in shares["flask"] for name in line}
+    ceilings = re.findall(r"ceiling (\d+\.\d\d|inf)x?", result.stdout)
+    assert len(ceilings) == len(DEMO_ROUTES) + 1
+    assert all(float(ceiling) >= 1 for ceiling in ceilings)
+    assert re.search(
+        r"(?m)^overall: framework \d+\.\d% on flask, \d+\.\d% on flaskrs .*;"
+        r" ceiling \d+\.\d\dx, measured \d+\.\d\dx",
+        result.stdout,
+    )
+
+
+def test_profile_names_a_package_the_app_calls(tmp_path: Path) -> None:
+    # A package of its own next to the app: the app's folder does not make
+    # it part of the app.
+    package = tmp_path / "busywork"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "def churn():\n    return sum(i * i for i in range(3000))\n"
+    )
+    app = tmp_path / "calls.py"
+    app.write_text(
+        "import flask\nimport busywork\napp = flask.Flask(__name__)\n"
+        "@app.get('/churn')\ndef churn():\n    return str(busywork.churn())\n"
+    )
+    result = bench("--app", str(app), "--seconds", SECONDS, "--profile")
+    assert result.returncode == 0, result.stdout + result.stderr
+    shares = shares_lines(result.stdout)
+    for framework in ("flask", "flaskrs"):
+        [line] = shares[framework]
+        # Most of the route's time, on either framework.
+        assert line["busywork"] > 50, result.stdout
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_html_report(tmp_path: Path) -> None:
+    requests = tmp_path / "requests.txt"
+    requests.write_text("GET /status?q=<b>&x='1'\nGET /\n")
+    page = tmp_path / "report.html"
+    result = bench(
+        "--app",
+        "demo/app.py",
+        "--requests",
+        str(requests),
+        "--seconds",
+        SECONDS,
+        "--html",
+        str(page),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # --html brings the profile along.
+    assert "CPU share by package" in result.stdout
+    assert f"wrote {page}" in result.stdout
+    text = page.read_text(encoding="utf-8")
+    assert "GET /status?q=&lt;b&gt;&amp;x=&#x27;1&#x27;" in text
+    assert "<b>" not in text
+    parser = Tags()
+    parser.feed(text)
+    parser.close()
+    assert parser.tags.count("svg") == 2
+    assert "b" not in parser.tags and "script" not in parser.tags
+    assert "GET /status?q=<b>&x='1'" in parser.text
+    for package in ("flaskrs", "werkzeug", "flask"):
+        assert package in parser.text
+
+
+def test_html_escapes_package_names() -> None:
+    from flaskrs._bench import Row
+    from flaskrs._bench_html import html_report
+
+    shares = {"<script>x</script>": 0.5, "flask": 0.3, "werkzeug": 0.2}
+    rows = [Row("GET /&", 2e-5, 1e-5, 2.0, shares, {"flaskrs": 1.0})]
+    page = html_report("flask <1> vs flaskrs", 0.1, rows)
+    assert "<script" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert "flask &lt;1&gt; vs flaskrs" in page and "GET /&amp;" in page
+    # Flask's framework is half its time here: the ceiling is 2x.
+    assert rows[0].ceiling == pytest.approx(2.0)
+    assert "(ceiling 2.00x)" in page

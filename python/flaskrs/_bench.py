@@ -45,9 +45,63 @@ a method, a path starting with '/' (with a query string if wanted) and,
 optionally, a JSON body, sent with 'Content-Type: application/json'. Blank
 lines and lines starting with '#' are skipped. Requests are independent: no
 cookies are carried from one to the next.
+
+With --profile, each request is then run again under cProfile, apart from
+the timing, and a second table shows where its CPU time goes on each
+framework: the share of self time spent in the app, in each installed
+package (by distribution name), in the standard library and elsewhere
+('other'). A built-in function counts for the code that called it, except
+those of a package's own extension module (flaskrs's Rust core counts as
+flaskrs). It also shows the ceiling: the speed-up the request would get if
+the framework (flask or flaskrs, and werkzeug) cost nothing, that is Flask's
+time divided by Flask's time outside the framework, next to the measured
+speed-up. The profile only gives shares; the times stay the unprofiled ones.
+
+With --html FILE, the results (and the profile, which --html turns on) are
+also written to FILE as a self-contained HTML page with charts.
 """
 
-_FRAMEWORKS = ("flask", "flaskrs")
+FRAMEWORKS = ("flask", "flaskrs")
+# The packages a ceiling assumes away: what switching frameworks replaces.
+# Jinja2, itsdangerous and the standard library are left out: flaskrs uses
+# Jinja2 as Flask does, and an app or extension may call the others itself.
+FRAMEWORK_PACKAGES = {
+    "flask": ("flask", "werkzeug"),
+    "flaskrs": ("flaskrs", "werkzeug"),
+}
+# Shares below this are summed into "rest" in the text table.
+_SMALLEST_SHOWN = 0.005
+_MOST_SHOWN = 6
+
+
+class Row(t.NamedTuple):
+    """One request's results on both frameworks."""
+
+    label: str
+    #: CPU seconds per request, None when it raised.
+    flask_seconds: float | None
+    flaskrs_seconds: float | None
+    #: None when the two answered differently.
+    speed_up: float | None
+    #: Each framework's share of self time per package (--profile), or None.
+    flask_shares: dict[str, float] | None
+    flaskrs_shares: dict[str, float] | None
+
+    def framework_share(self, framework: str) -> float | None:
+        shares = self.flask_shares if framework == "flask" else self.flaskrs_shares
+        if not shares:
+            return None
+        return sum(shares.get(name, 0.0) for name in FRAMEWORK_PACKAGES[framework])
+
+    @property
+    def ceiling(self) -> float | None:
+        """Flask's time over Flask's time outside the framework."""
+        share = self.framework_share("flask")
+        if share is None:
+            return None
+        rest = 1.0 - share
+        return math.inf if rest < 1e-9 else 1.0 / rest
+
 
 # Run by path, so that the Flask run does not import the flaskrs package; not
 # as ``python path``, which would put this package's folder (with its
@@ -86,12 +140,19 @@ def _run(
     app: str | None,
     requests: list[list[t.Any]] | None,
     seconds: float,
+    profile: bool = False,
 ) -> dict[str, t.Any]:
     # Imported here: ``import flaskrs`` loads the CLI, hence this module, and
     # subprocess (with signal) is a noticeable share of that import.
     import subprocess
 
-    job = {"framework": framework, "app": app, "requests": requests, "seconds": seconds}
+    job = {
+        "framework": framework,
+        "app": app,
+        "requests": requests,
+        "seconds": seconds,
+        "profile": profile,
+    }
     # The worker's stderr is left to the terminal: its progress and whatever
     # the app prints show up as they happen.
     # Without the FLASKRS_AS_FLASK switch: under it the Flask run would import
@@ -118,7 +179,7 @@ def _run(
 
 def _difference(on_flask: dict[str, t.Any], on_flaskrs: dict[str, t.Any]) -> str | None:
     """Why the two answers to one request disagree, or ``None``."""
-    for framework, result in zip(_FRAMEWORKS, (on_flask, on_flaskrs)):
+    for framework, result in zip(FRAMEWORKS, (on_flask, on_flaskrs)):
         if "error" in result:
             return f"raised on {framework}:\n{result['error'].rstrip()}"
     if on_flask["status"] != on_flaskrs["status"]:
@@ -136,44 +197,129 @@ def _difference(on_flask: dict[str, t.Any], on_flaskrs: dict[str, t.Any]) -> str
     return None
 
 
-def _microseconds(result: dict[str, t.Any]) -> str:
-    return f"{result['seconds'] * 1e6:.1f}" if "seconds" in result else "-"
+def geometric_mean(values: list[float]) -> float:
+    return math.exp(sum(map(math.log, values)) / len(values))
 
 
-def report(
-    seconds: float, flask_run: dict[str, t.Any], flaskrs_run: dict[str, t.Any]
-) -> bool:
-    """Print the comparison; whether every request got the same answer."""
-    click.echo(
-        f"flask {flask_run['version']} vs flaskrs {flaskrs_run['version']}:"
-        f" median CPU time per request, {seconds:g} s per route"
-    )
-    rows: list[tuple[str, str, str, str]] = []
-    speed_ups: list[float] = []
+def times(x: float) -> str:
+    """A speed-up as the tables show it."""
+    return "inf" if math.isinf(x) else f"{x:.2f}x"
+
+
+def compare(
+    flask_run: dict[str, t.Any], flaskrs_run: dict[str, t.Any]
+) -> tuple[list[Row], list[str], list[str]]:
+    """The rows, the disagreements and the notes on bodies that vary."""
+    rows: list[Row] = []
     disagreements: list[str] = []
     notes: list[str] = []
     for request, on_flask, on_flaskrs in zip(
         flask_run["requests"], flask_run["results"], flaskrs_run["results"]
     ):
         label = f"{request[0]} {request[1]}"
-        times = (_microseconds(on_flask), _microseconds(on_flaskrs))
         problem = _difference(on_flask, on_flaskrs)
+        speed_up = None
         if problem is not None:
             disagreements.append(f"  {label}: {problem}")
-            rows.append((label, *times, "DIFFERS"))
-            continue
-        if on_flask["varies"] or on_flaskrs["varies"]:
-            notes.append(f"  {label}: the body changes between calls; status only")
-        speed_up = on_flask["seconds"] / on_flaskrs["seconds"]
-        speed_ups.append(speed_up)
-        rows.append((label, *times, f"{speed_up:.2f}x"))
+        else:
+            if on_flask["varies"] or on_flaskrs["varies"]:
+                notes.append(f"  {label}: the body changes between calls; status only")
+            speed_up = on_flask["seconds"] / on_flaskrs["seconds"]
+        rows.append(
+            Row(
+                label,
+                on_flask.get("seconds"),
+                on_flaskrs.get("seconds"),
+                speed_up,
+                on_flask.get("profile"),
+                on_flaskrs.get("profile"),
+            )
+        )
+    return rows, disagreements, notes
 
-    width = max(len("route"), *(len(row[0]) for row in rows))
+
+def _shares_text(shares: dict[str, float]) -> str:
+    ranked = sorted(shares.items(), key=lambda item: (-item[1], item[0]))
+    shown = [
+        (name, share)
+        for name, share in ranked[:_MOST_SHOWN]
+        if share >= _SMALLEST_SHOWN
+    ]
+    rest = 1.0 - sum(share for _, share in shown)
+    # Shown from 0.05% on, so that the line adds up to 100 as printed.
+    if rest >= 0.0005:
+        shown.append(("rest", rest))
+    return "  ".join(f"{name} {share * 100:.1f}" for name, share in shown)
+
+
+def _report_profile(rows: list[Row]) -> None:
+    flask_framework, flaskrs_framework = (
+        " + ".join(FRAMEWORK_PACKAGES[framework]) for framework in FRAMEWORKS
+    )
+    click.echo(
+        "\nCPU share by package, in % of self time (cProfile, in a pass of its"
+        f" own); framework: {flask_framework} on flask, {flaskrs_framework}"
+        " on flaskrs; ceiling: the speed-up if Flask's framework cost nothing"
+    )
+    width = max(len(row.label) for row in rows)
+    shares: dict[str, list[float]] = {framework: [] for framework in FRAMEWORKS}
+    ceilings: list[float] = []
+    speed_ups: list[float] = []
+    for row in rows:
+        ceiling = row.ceiling
+        if ceiling is None or row.flaskrs_shares is None:
+            click.echo(f"{row.label}: not profiled (it raised)")
+            continue
+        for framework in FRAMEWORKS:
+            shares[framework].append(t.cast(float, row.framework_share(framework)))
+        speed_up = "DIFFERS" if row.speed_up is None else times(row.speed_up)
+        click.echo(
+            f"{row.label:<{width}}  speed-up {speed_up}, ceiling {times(ceiling)}"
+            f" (framework {shares['flask'][-1] * 100:.1f}% on flask,"
+            f" {shares['flaskrs'][-1] * 100:.1f}% on flaskrs)"
+        )
+        click.echo(
+            f"  flask    {_shares_text(t.cast(dict[str, float], row.flask_shares))}"
+        )
+        click.echo(f"  flaskrs  {_shares_text(row.flaskrs_shares)}")
+        if row.speed_up is not None:
+            ceilings.append(ceiling)
+            speed_ups.append(row.speed_up)
+    if ceilings:
+        flask_share, flaskrs_share = (
+            sum(shares[framework]) / len(shares[framework]) for framework in FRAMEWORKS
+        )
+        click.echo(
+            f"overall: framework {flask_share * 100:.1f}% on flask,"
+            f" {flaskrs_share * 100:.1f}% on flaskrs (mean over routes);"
+            f" ceiling {times(geometric_mean(ceilings))},"
+            f" measured {times(geometric_mean(speed_ups))} (geometric means)"
+        )
+
+
+def report(
+    seconds: float, flask_run: dict[str, t.Any], flaskrs_run: dict[str, t.Any]
+) -> tuple[bool, list[Row]]:
+    """Print the comparison (and the profile, if there is one); whether every
+    request got the same answer, and the rows."""
+    click.echo(
+        f"flask {flask_run['version']} vs flaskrs {flaskrs_run['version']}:"
+        f" median CPU time per request, {seconds:g} s per route"
+    )
+    rows, disagreements, notes = compare(flask_run, flaskrs_run)
+    width = max(len("route"), *(len(row.label) for row in rows))
     click.echo(
         f"{'route':<{width}}  {'flask us':>10}  {'flaskrs us':>10}  {'speed-up':>8}"
     )
-    for label, flask_us, flaskrs_us, speed_up in rows:
-        click.echo(f"{label:<{width}}  {flask_us:>10}  {flaskrs_us:>10}  {speed_up:>8}")
+    for row in rows:
+        flask_us, flaskrs_us = (
+            "-" if x is None else f"{x * 1e6:.1f}"
+            for x in (row.flask_seconds, row.flaskrs_seconds)
+        )
+        speed_up = "DIFFERS" if row.speed_up is None else times(row.speed_up)
+        click.echo(
+            f"{row.label:<{width}}  {flask_us:>10}  {flaskrs_us:>10}  {speed_up:>8}"
+        )
     if notes:
         click.echo("compared on status only:")
         click.echo("\n".join(notes))
@@ -183,15 +329,18 @@ def report(
             " on flask and flaskrs (left out of the mean):"
         )
         click.echo("\n".join(disagreements))
+    speed_ups = [row.speed_up for row in rows if row.speed_up is not None]
     if speed_ups:
-        mean = math.exp(sum(map(math.log, speed_ups)) / len(speed_ups))
         routes = "route" if len(speed_ups) == 1 else "routes"
         click.echo(
-            f"geometric mean speed-up: {mean:.2f}x over {len(speed_ups)} {routes}"
+            f"geometric mean speed-up: {times(geometric_mean(speed_ups))} over"
+            f" {len(speed_ups)} {routes}"
         )
     else:
         click.echo("geometric mean speed-up: none, no route answered alike")
-    return not disagreements
+    if any(row.flask_shares is not None for row in rows):
+        _report_profile(rows)
+    return not disagreements, rows
 
 
 def _app_from_group(ctx: click.Context) -> str | None:
@@ -230,9 +379,26 @@ def _app_from_group(ctx: click.Context) -> str | None:
     show_default=True,
     help="CPU time spent timing each request on each framework.",
 )
+@click.option(
+    "--profile",
+    is_flag=True,
+    help="Also show each request's share of CPU time per package, and the"
+    " speed-up it would get if the framework cost nothing.",
+)
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the results, with the profile, as an HTML page to this file.",
+)
 @click.pass_context
 def bench_command(
-    ctx: click.Context, app: str | None, requests_file: str | None, seconds: float
+    ctx: click.Context,
+    app: str | None,
+    requests_file: str | None,
+    seconds: float,
+    profile: bool,
+    html_file: str | None,
 ) -> None:
     if app is None:
         app = _app_from_group(ctx)
@@ -243,7 +409,9 @@ def bench_command(
         if not requests:
             raise click.ClickException(f"{requests_file} lists no request")
 
-    flask_run = _run("flask", app, requests, seconds)
+    # The page's charts of shares need the profile.
+    profile = profile or html_file is not None
+    flask_run = _run("flask", app, requests, seconds, profile)
     if not flask_run["requests"]:
         raise click.ClickException(
             "the app has no GET route without URL arguments to request;"
@@ -251,8 +419,20 @@ def bench_command(
         )
     # The flaskrs run replays exactly what the Flask run did, whatever its
     # own url_map lists: a route it lacks then shows up as a difference.
-    flaskrs_run = _run("flaskrs", app, flask_run["requests"], seconds)
-    if not report(seconds, flask_run, flaskrs_run):
+    flaskrs_run = _run("flaskrs", app, flask_run["requests"], seconds, profile)
+    same, rows = report(seconds, flask_run, flaskrs_run)
+    if html_file is not None:
+        from ._bench_html import html_report
+
+        page = html_report(
+            f"flask {flask_run['version']} vs flaskrs {flaskrs_run['version']}",
+            seconds,
+            rows,
+        )
+        with open(html_file, "w", encoding="utf-8") as f:
+            f.write(page)
+        click.echo(f"wrote {html_file}")
+    if not same:
         ctx.exit(1)
 
 
