@@ -16,6 +16,7 @@ from html import escape
 from ._bench import FRAMEWORK_PACKAGES
 from ._bench import FRAMEWORKS
 from ._bench import geometric_mean
+from ._bench import HELPERS
 from ._bench import Row
 from ._bench import times
 
@@ -242,8 +243,11 @@ def html_report(title: str, seconds: float, rows: list[Row]) -> str:
             for package, share in (shares or {}).items():
                 totals[package] = totals.get(package, 0.0) + share
     packages = sorted(totals, key=lambda p: (-totals[p], p))
-    framework = "; ".join(
-        f"{name}: {' + '.join(FRAMEWORK_PACKAGES[name])}" for name in FRAMEWORKS
+    framework = (
+        "; ".join(
+            f"{name}: {' + '.join(FRAMEWORK_PACKAGES[name])}" for name in FRAMEWORKS
+        )
+        + f"; with the work of {', '.join(HELPERS)} they call"
     )
     measured = [row.speed_up for row in rows if row.speed_up is not None]
     summary = "no route answered alike on both frameworks"
@@ -263,9 +267,9 @@ def html_report(title: str, seconds: float, rows: list[Row]) -> str:
         '<p class="note">The bar is the measured speed-up of flaskrs over Flask;'
         " the red mark is the ceiling, the speed-up the route would get if the"
         f" framework ({escape(framework)}) cost nothing: Flask's time divided by"
-        " Flask's time outside the framework. A measured speed-up can pass the"
-        " ceiling when flaskrs also saves work that Flask does in other"
-        " packages (itsdangerous, the standard library).</p>",
+        " Flask's time outside the framework. The shares come from cProfile,"
+        " whose cost per call weighs on code made of many small calls, so the"
+        " ceiling is an estimate.</p>",
         _speed_up_chart(rows),
     ]
     if packages:

@@ -12,14 +12,16 @@ It reads the job from stdin as JSON::
 
     {"framework": "flask" | "flaskrs", "app": "<--app value>" | null,
      "seconds": 0.2, "requests": [[method, path, json_text | null], ...] | null,
-     "profile": false}
+     "profile": false, "helpers": ["stdlib", ...]}
 
 (``requests`` null: every GET route without arguments) and writes one JSON
 object to stdout: ``{"error": "..."}`` when the app could not be loaded, else
 the framework's version, the requests it replayed and one result for each.
 With ``profile``, each result also has ``"profile"``: the share of the
 route's CPU time spent in each package, from a profiled pass of its own
-after the timed one. Progress goes to stderr.
+after the timed one, both by self time (``"self"``) and with the time of
+the ``helpers`` packages counted for their callers (``"on_behalf"``).
+Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -228,8 +230,6 @@ _BUILTIN = re.compile(
 # Time spent in the worker itself (the loop, the fake server's
 # start_response) is nobody's and left out of the shares.
 _HARNESS = "(harness)"
-# A function's caller is followed this far up to find whose time it is.
-_MAX_HOPS = 8
 
 
 class _Packages:
@@ -346,11 +346,19 @@ class _Packages:
         label = self._of_file(module_file)
         return None if label == "stdlib" else label
 
-    def _owner(self, function: _Function, stats: dict[_Function, t.Any]) -> str:
-        """The package of a function, or of its busiest caller's."""
-        for _ in range(_MAX_HOPS):
+    def _owner(
+        self,
+        function: _Function,
+        stats: dict[_Function, t.Any],
+        helpers: t.Container[str] = (),
+    ) -> str:
+        """The package of a function or, when it has none of its own or it
+        is a helper's, of its busiest caller's."""
+        seen = set()
+        while function not in seen:
+            seen.add(function)
             label = self._own(function)
-            if label is not None:
+            if label is not None and label not in helpers:
                 return label
             callers: dict[_Function, t.Any] = stats.get(function, (0, 0, 0, 0, {}))[4]
             if not callers:
@@ -358,25 +366,33 @@ class _Packages:
                 # does not list as a caller.
                 return _HARNESS
             function = max(callers, key=lambda caller: callers[caller][2])
+        # Only callers already followed: recursion with no way out.
         return "other"
 
-    def shares(self, stats: dict[_Function, t.Any]) -> dict[str, float]:
-        """Each package's share of the self time in ``pstats`` stats."""
+    def shares(
+        self, stats: dict[_Function, t.Any], helpers: t.Container[str] = ()
+    ) -> dict[str, float]:
+        """Each package's share of the self time in ``pstats`` stats.
+
+        The time of the ``helpers`` packages counts for their callers', as
+        that of built-in functions does: with ``stdlib`` among them, the
+        ``json.dumps`` of a framework's ``jsonify`` is the framework's time.
+        """
         self._refresh()
         seconds: dict[str, float] = {}
         for function, (_, _, self_time, _, callers) in stats.items():
             label = self._own(function)
-            if label is not None:
+            if label is not None and label not in helpers:
                 seconds[label] = seconds.get(label, 0.0) + self_time
                 continue
             # Split among the callers by the time spent on behalf of each.
             spread = sum(timing[2] for timing in callers.values())
             if spread <= 0:
-                label = self._owner(function, stats)
+                label = self._owner(function, stats, helpers)
                 seconds[label] = seconds.get(label, 0.0) + self_time
                 continue
             for caller, timing in callers.items():
-                label = self._owner(caller, stats)
+                label = self._owner(caller, stats, helpers)
                 share = self_time * timing[2] / spread
                 seconds[label] = seconds.get(label, 0.0) + share
         seconds.pop(_HARNESS, None)
@@ -386,10 +402,14 @@ class _Packages:
         return {label: value / total for label, value in seconds.items()}
 
 
-def _profile(call: Call, seconds: float, packages: _Packages) -> dict[str, float]:
+def _profile(
+    call: Call, seconds: float, packages: _Packages, helpers: list[str]
+) -> dict[str, dict[str, float]]:
     """The share of each package in the self time of the calls, profiled
-    apart from the timed pass: cProfile's cost per Python call would
-    inflate the times, so only the shares are taken from it."""
+    apart from the timed pass (cProfile's cost per Python call would
+    inflate the times, so only the shares are taken from it): as ``self``,
+    and ``on_behalf``, with the ``helpers`` packages' time given to their
+    callers."""
     import cProfile
     import pstats
 
@@ -405,11 +425,18 @@ def _profile(call: Call, seconds: float, packages: _Packages) -> dict[str, float
     finally:
         profiler.disable()
     stats: dict[_Function, t.Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    return packages.shares(stats)
+    return {
+        "self": packages.shares(stats),
+        "on_behalf": packages.shares(stats, frozenset(helpers)),
+    }
 
 
 def _measure(
-    app: t.Any, request: list[t.Any], seconds: float, packages: _Packages | None
+    app: t.Any,
+    request: list[t.Any],
+    seconds: float,
+    packages: _Packages | None,
+    helpers: list[str],
 ) -> dict[str, t.Any]:
     method, path, json_text = request
     shares = None
@@ -423,7 +450,7 @@ def _measure(
             seconds_per_call, calls = _time(call, seconds)
             last_status, last_body = call()
             if packages is not None:
-                shares = _profile(call, seconds, packages)
+                shares = _profile(call, seconds, packages, helpers)
         finally:
             logging.disable(logging.NOTSET)
     except Exception:
@@ -456,7 +483,9 @@ def run(job: dict[str, t.Any]) -> dict[str, t.Any]:
             file=sys.stderr,
             flush=True,
         )
-        results.append(_measure(app, request, job["seconds"], packages))
+        results.append(
+            _measure(app, request, job["seconds"], packages, job.get("helpers", []))
+        )
     return {
         "version": importlib.metadata.version(framework),
         "requests": requests,
