@@ -132,8 +132,9 @@ def _speed_up_chart(rows: list[Row]) -> str:
     return "".join(parts)
 
 
-def _shares_chart(rows: list[Row]) -> str:
-    """Two stacked bars per route: the shares on Flask and on flaskrs."""
+def _shares_chart(rows: list[Row], packages: list[str]) -> str:
+    """Two stacked bars per route: the shares on Flask and on flaskrs, the
+    packages in the same order in every bar, so that bars compare."""
     profiled = [row for row in rows if row.flask_shares and row.flaskrs_shares]
     if not profiled:
         return ""
@@ -159,10 +160,10 @@ def _shares_chart(rows: list[Row]) -> str:
                 f"{framework}</text>"
             )
             x = left
-            for package, share in sorted(
-                t.cast(dict[str, float], shares).items(),
-                key=lambda item: (-item[1], item[0]),
-            ):
+            for package in packages:
+                share = t.cast(dict[str, float], shares).get(package, 0.0)
+                if share <= 0:
+                    continue
                 width = share * _BAR_WIDTH
                 parts.append(
                     f'<rect x="{x:.2f}" y="{bar_y}" width="{width:.2f}" height="16"'
@@ -279,7 +280,7 @@ def html_report(title: str, seconds: float, rows: list[Row]) -> str:
             " apart from the timing. A built-in function counts for the code that"
             " called it, except those of a package's own extension module.</p>",
             _legend(packages),
-            _shares_chart(rows),
+            _shares_chart(rows, packages),
         ]
     body += ["<h2>Times</h2>", _times_table(rows)]
     if packages:
