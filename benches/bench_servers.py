@@ -876,4 +876,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        # The servers and oha are already stopped (main's finally).
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
