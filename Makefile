@@ -9,7 +9,7 @@ PORT   ?= 5000
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.ready: pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ bench: build  ## router benchmarks against Werkzeug, and the shared WSGI bench a
 	$(PY) benches/bench_routing.py
 	cd ../shared/bench && $(CURDIR)/$(PY) wsgi-bench --micro
 
+# `make bench-servers BENCH_ARGS="--quick"` to check the harness in a few seconds.
+BENCH_ARGS ?=
+
+bench-servers: build  ## Flask and flaskrs behind Granian and gunicorn, loaded by oha (built into .cache/tools), FastAPI beside
+	$(PY) benches/bench_servers.py $(BENCH_ARGS)
+
 wheels: venv  ## the release wheels in dist/: abi3 for CPython 3.9+, and a faster one for 3.10+
 	$(VENV)/bin/maturin build --release --out dist -F extension-module,abi3-py39
 	$(VENV)/bin/maturin build --release --out dist -F extension-module,abi3-py310
@@ -69,4 +75,4 @@ CORPUS ?=
 corpus: build  ## extensions' and apps' own test suites (corpus/projects.toml), each on Flask and then on flaskrs
 	$(PY) corpus/run $(CORPUS)
 
-.PHONY: help venv build serve lint test bench wheels fuzz conformance corpus
+.PHONY: help venv build serve lint test bench bench-servers wheels fuzz conformance corpus
