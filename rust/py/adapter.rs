@@ -75,6 +75,16 @@ impl From<PyErr> for Stop {
 
 type Step<T> = Result<T, Stop>;
 
+/// What `_match` and `_build` hand back for a step: its value, `Fallback`
+/// where only Werkzeug can answer, or the exception Python raised.
+fn answer<'py>(py: Python<'py>, step: Step<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+    match step {
+        Ok(found) => Ok(found),
+        Err(Stop::Python) => Ok(Bound::new(py, Fallback)?.into_any()),
+        Err(Stop::Raised(e)) => Err(e),
+    }
+}
+
 /// `rule.<attr>`, where it can be read as data.
 fn read<'py>(py: Python<'py>, live: &LiveRule, attr: Attr) -> Step<Bound<'py, PyAny>> {
     live.plain(py, attr)?.ok_or(Stop::Python)
@@ -822,12 +832,10 @@ impl AdapterCore {
         return_rule: bool,
         websocket: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        match Self::match_step(slf, path_info, method, return_rule, websocket) {
-            Ok(found) => Ok(found),
-            Err(Stop::Python) => Ok(Bound::new(py, Fallback)?.into_any()),
-            Err(Stop::Raised(e)) => Err(e),
-        }
+        answer(
+            slf.py(),
+            Self::match_step(slf, path_info, method, return_rule, websocket),
+        )
     }
 
     /// Werkzeug's `MapAdapter.build` as data: the URL, or an outcome
@@ -843,7 +851,6 @@ impl AdapterCore {
         append_unknown: bool,
         url_scheme: Option<Bound<'py, PyString>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
         let step = Self::build_step(
             slf,
             &endpoint,
@@ -853,11 +860,7 @@ impl AdapterCore {
             append_unknown,
             url_scheme,
         );
-        match step {
-            Ok(found) => Ok(found),
-            Err(Stop::Python) => Ok(Bound::new(py, Fallback)?.into_any()),
-            Err(Stop::Raised(e)) => Err(e),
-        }
+        answer(slf.py(), step)
     }
 }
 
