@@ -262,3 +262,77 @@ def test_proxy_items_as_flasks() -> None:
         with app.test_request_context():
             answers.append((outside, _item_operations(fw)))
     assert answers[0] == answers[1]
+
+
+def _attribute_operations(fw: t.Any, calls: list[str]) -> list[t.Any]:
+    """Attribute reads, writes and misses on every proxy, as outcomes."""
+    seen: list[t.Any] = []
+    names = ["request", "session", "g", "current_app"]
+    operations: list[t.Callable[[], t.Any]] = []
+    for name in names:
+        proxy = getattr(fw, name)
+        operations += [
+            lambda p=proxy: p.no_such_attribute,
+            lambda p=proxy: hasattr(p, "no_such_attribute"),
+            lambda p=proxy: getattr(p, "no_such_attribute", "default"),
+            lambda p=proxy: p.__class__.__name__,
+            lambda p=proxy: type(p).__name__,
+            lambda p=proxy: p.__doc__ is type(p._get_current_object()).__doc__,
+            lambda p=proxy: "__module__" in dir(p),
+            lambda p=proxy: p.__wrapped__ is p._get_current_object(),
+            lambda p=proxy: callable(p),
+            lambda p=proxy: delattr(p, "no_such_attribute"),
+            lambda p=proxy: p.__no_such_dunder__,
+        ]
+    g = fw.g
+    operations += [
+        lambda: setattr(g, "user", "alice"),
+        lambda: g.user,
+        lambda: g.__dict__.get("user"),
+        lambda: g.get("user"),
+        lambda: delattr(g, "user"),
+        lambda: hasattr(g, "user"),
+        lambda: fw.request.args.get("x"),
+        lambda: fw.request.__class__.__mro__[-1].__name__,
+        lambda: fw.current_app.name,
+        lambda: fw.request.failing,
+        lambda: hasattr(fw.request, "failing"),
+        lambda: len(calls),
+    ]
+    for operation in operations:
+        try:
+            seen.append(("ok", operation()))
+        except Exception as e:
+            seen.append((type(e).__name__, str(e)))
+    return seen
+
+
+def _request_class_counting(fw: t.Any, calls: list[str]) -> t.Any:
+    class Request(fw.Request):  # type: ignore[name-defined,misc]
+        @property
+        def failing(self) -> t.Any:
+            calls.append("failing")
+            raise AttributeError("failing is not here")
+
+    return Request
+
+
+def test_proxy_attributes_as_flasks() -> None:
+    """Attribute access, misses included, answers as through Flask's
+    proxies, and asks the target once per access (a property that raises
+    AttributeError runs once)."""
+    import flask
+
+    answers = []
+    for fw in (flaskrs, flask):
+        calls: list[str] = []
+        Request = _request_class_counting(fw, calls)
+        outside = _attribute_operations(fw, calls)
+        app = fw.Flask("a")
+        app.request_class = Request
+        app.secret_key = "k"
+        with app.test_request_context("/?x=1"):
+            inside = _attribute_operations(fw, calls)
+        answers.append((outside, inside, len(calls)))
+    assert answers[0] == answers[1]
+    assert answers[0][2] == 2

@@ -50,6 +50,13 @@ class _AppCtxGlobals:
         # Reached only for missing attributes; name the attribute.
         raise AttributeError(name)
 
+    def __delattr__(self, name: str) -> None:
+        # Only the namespace's own names can go; the error names the name.
+        namespace = vars(self)
+        if name not in namespace:
+            raise AttributeError(name)
+        del namespace[name]
+
     def get(self, name: str, default: t.Any | None = None) -> t.Any:
         """Like ``getattr(g, name, default)``."""
         return vars(self).get(name, default)

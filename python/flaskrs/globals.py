@@ -3,6 +3,7 @@ request through them."""
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from contextvars import ContextVar
 
@@ -39,80 +40,104 @@ _cv_request: ContextVar[RequestContext] = ContextVar("flask.request_ctx")
 
 
 class _ContextProxy(LocalProxy[t.Any]):
-    """Werkzeug's ``LocalProxy`` over a context variable, with a shorter
-    way to plain attributes (``request.args``, ``g.user``...), the most
-    frequent use of a proxy, and to items (``session["user"]``): one method
-    call reaches the object, where ``LocalProxy`` goes through a
-    descriptor, a closure and a partial."""
+    """Werkzeug's ``LocalProxy`` over a context variable; each proxy is an
+    instance of its own subclass, made by ``_reach``, whose methods hold
+    the variable in a closure."""
 
-    __slots__ = ("_cv", "_cv_field", "_cv_message")
-
-    def __init__(self, var: ContextVar[t.Any], field: str | None, message: str):
-        super().__init__(var, field, unbound_message=message)
-        object.__setattr__(self, "_cv", var)
-        object.__setattr__(self, "_cv_field", field)
-        object.__setattr__(self, "_cv_message", message)
-
-    def _cv_target(self) -> t.Any:
-        try:
-            target = self._cv.get()
-        except LookupError:
-            raise RuntimeError(self._cv_message) from None
-        field = self._cv_field
-        return target if field is None else getattr(target, field)
-
-    # The three most used ways in are written out, a frame less each.
-
-    def __getattr__(self, name: str) -> t.Any:
-        try:
-            target = self._cv.get()
-        except LookupError:
-            raise RuntimeError(self._cv_message) from None
-        field = self._cv_field
-        return getattr(target if field is None else getattr(target, field), name)
-
-    # ``g.user = ...``: LocalProxy's own way goes through a descriptor.
-    def __setattr__(self, name: str, value: t.Any) -> None:
-        try:
-            target = self._cv.get()
-        except LookupError:
-            raise RuntimeError(self._cv_message) from None
-        field = self._cv_field
-        setattr(target if field is None else getattr(target, field), name, value)
-
-    # Item access is what ``session`` is mostly used for.
-    def __getitem__(self, key: t.Any) -> t.Any:
-        try:
-            target = self._cv.get()
-        except LookupError:
-            raise RuntimeError(self._cv_message) from None
-        field = self._cv_field
-        return (target if field is None else getattr(target, field))[key]
-
-    def __setitem__(self, key: t.Any, value: t.Any) -> None:
-        try:
-            target = self._cv.get()
-        except LookupError:
-            raise RuntimeError(self._cv_message) from None
-        field = self._cv_field
-        (target if field is None else getattr(target, field))[key] = value
-
-    def __delitem__(self, key: t.Any) -> None:
-        del self._cv_target()[key]
-
-    def __contains__(self, key: t.Any) -> bool:
-        return key in self._cv_target()
+    __slots__ = ()
 
 
-# Shown by repr() of an unbound proxy, as for Werkzeug's own proxies.
-_ContextProxy.__name__ = _ContextProxy.__qualname__ = "LocalProxy"
+_object_getattribute = object.__getattribute__
 
 
 def _reach(var: ContextVar[t.Any], field: str | None = None) -> t.Any:
     """A proxy to what ``var`` holds (or to its attribute ``field``),
-    failing with the message for that kind of context."""
+    failing with the message for that kind of context.
+
+    Attribute reads are the most frequent use of a proxy (``request.args``,
+    ``g.user``, ``current_app.config``), so the proxy answers them in
+    ``__getattribute__``, not, as ``LocalProxy`` does, in ``__getattr__``:
+    before Python 3.12, reaching ``__getattr__`` first builds and throws
+    away an ``AttributeError`` for the name missing on the proxy, which
+    costs more than the rest of the read. Names the proxy's class has
+    (``_get_current_object``, ``__class__``, ``__doc__``...) are looked up
+    on the proxy as before. Items (``session["user"]``) are written out
+    too, a frame shorter than ``LocalProxy``'s descriptor and partial.
+    """
     message = _no_app_msg if var is _cv_app else _no_req_msg
-    return _ContextProxy(var, field, message)
+
+    def current() -> t.Any:
+        try:
+            target = var.get()
+        except LookupError:
+            raise RuntimeError(message) from None
+        return target if field is None else getattr(target, field)
+
+    # An AttributeError of the target, raised by __getattribute__, makes
+    # Python call __getattr__ with the same name object; this hands the
+    # error over, so the target is not asked twice.
+    missed = threading.local()
+
+    class Proxy(_ContextProxy):
+        __slots__ = ()
+
+        def __getattribute__(self, name: str) -> t.Any:
+            if name in own:
+                return _object_getattribute(self, name)
+            try:
+                target = var.get()
+            except LookupError:
+                raise RuntimeError(message) from None
+            if field is not None:
+                target = getattr(target, field)
+            try:
+                return getattr(target, name)
+            except AttributeError as error:
+                missed.last = (name, error)
+                raise
+
+        def __getattr__(self, name: str) -> t.Any:
+            last = missed.__dict__.pop("last", None)
+            if last is not None and last[0] is name:
+                raise last[1]
+            # A name of the proxy's class that was missing on the proxy:
+            # LocalProxy then asks the target.
+            return getattr(current(), name)
+
+        def __setattr__(self, name: str, value: t.Any) -> None:
+            setattr(current(), name, value)
+
+        def __delattr__(self, name: str) -> None:
+            delattr(current(), name)
+
+        def __getitem__(self, key: t.Any) -> t.Any:
+            try:
+                target = var.get()
+            except LookupError:
+                raise RuntimeError(message) from None
+            return (target if field is None else getattr(target, field))[key]
+
+        def __setitem__(self, key: t.Any, value: t.Any) -> None:
+            try:
+                target = var.get()
+            except LookupError:
+                raise RuntimeError(message) from None
+            (target if field is None else getattr(target, field))[key] = value
+
+        def __delitem__(self, key: t.Any) -> None:
+            del current()[key]
+
+        def __contains__(self, key: t.Any) -> bool:
+            return key in current()
+
+    # A class without a docstring has __doc__ = None of its own, which
+    # would hide LocalProxy's, the target's docstring.
+    Proxy.__doc__ = LocalProxy.__dict__["__doc__"]
+    own = frozenset(name for klass in Proxy.__mro__ for name in vars(klass))
+    # Shown by repr() of an unbound proxy, as for Werkzeug's own proxies.
+    Proxy.__name__ = Proxy.__qualname__ = "LocalProxy"
+    Proxy.__module__ = LocalProxy.__module__
+    return Proxy(var, field, unbound_message=message)
 
 
 app_ctx: AppContext = _reach(_cv_app)
