@@ -544,3 +544,98 @@ def test_ran_in_without_code(func: t.Any) -> None:
         func(1)
     except TypeError:
         assert flaskrs.cli._called_with_wrong_args(func)
+
+
+# The streamed body ----------------------------------------------------
+
+
+class _Text(str):
+    def encode(self, *args: t.Any, **kwargs: t.Any) -> bytes:
+        return b"<" + str(self).encode("latin-1", "replace") + b">"
+
+
+class _Failing(Exception):
+    pass
+
+
+stream_items = st.one_of(
+    st.binary(max_size=4),
+    st.text(max_size=4),
+    st.text(max_size=3).map(_Text),
+    st.just("\ud800"),
+    st.just(_Failing),
+    st.integers(0, 3),
+    st.just(bytearray(b"ba")),
+)
+
+
+def _stream_run(
+    make_body: t.Callable[[t.Any, t.Callable[[], None]], t.Any],
+    items: list[t.Any],
+    steps: list[str],
+) -> list[t.Any]:
+    """Drive a body made from a generator over ``items`` through ``steps``
+    (``next`` or ``close``), recording what each step gave and what ran."""
+    events: list[t.Any] = []
+
+    def source() -> t.Iterator[t.Any]:
+        events.append("started")
+        try:
+            for item in items:
+                if item is _Failing:
+                    raise _Failing("item")
+                yield item
+        finally:
+            events.append("finalized")
+
+    inner = source()
+
+    def close() -> None:
+        events.append("response closed")
+        inner.close()
+
+    body = make_body(inner, close)
+    events.append(("iter is self", iter(body) is body))
+    for step in steps:
+        if step == "next":
+            try:
+                events.append(("item", next(body)))
+            except StopIteration:
+                events.append("stop")
+            except Exception as e:
+                events.append((type(e).__name__, str(e)))
+        else:
+            body.close()
+    return events
+
+
+@EXAMPLES
+@given(
+    items=st.lists(stream_items, max_size=5),
+    steps=st.lists(st.sampled_from(["next", "next", "close"]), max_size=9),
+)
+def test_encoded_body_matches_closing_iterator(
+    items: list[t.Any], steps: list[str]
+) -> None:
+    from werkzeug.wrappers.response import _iter_encoded
+    from werkzeug.wsgi import ClosingIterator
+
+    from flaskrs._core import EncodedBody
+
+    ours = _stream_run(EncodedBody, items, steps)
+    theirs = _stream_run(
+        lambda inner, close: ClosingIterator(_iter_encoded(inner), close), items, steps
+    )
+    assert ours == theirs
+
+
+def test_streamed_response_is_werkzeugs_answer() -> None:
+    def chunks() -> t.Iterator[t.Any]:
+        yield "é"
+        yield b"\xff"
+        yield _Text("x")
+
+    for cls in (Response, PlainResponse):
+        answer = wsgi_answer(cls(chunks()))
+        assert answer[2] == "é".encode() + b"\xff<x>"
+    assert wsgi_answer(Response(chunks())) == wsgi_answer(PlainResponse(chunks()))

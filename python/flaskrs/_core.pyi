@@ -9,6 +9,7 @@ from typing_extensions import disjoint_base
 __all__ = [
     "AdapterCore",
     "BuildMiss",
+    "EncodedBody",
     "Fallback",
     "Matched",
     "NoMatch",
@@ -231,6 +232,21 @@ def json_body(value: t.Any, sort_keys: bool) -> bytes | None:
 
 def untag(value: t.Any) -> t.Any:
     """``value`` (from ``json.loads``) with its tagged objects loaded."""
+
+# A streamed response's body, as handed to the server.
+
+@t.final
+class EncodedBody:
+    """``ClosingIterator(response.iter_encoded(), response.close)`` in one
+    object: the body's items, ``str`` encoded as UTF-8, from the first
+    ``next()``; ``close()`` calls ``close``."""
+
+    def __new__(
+        cls, body: t.Iterable[t.Any], close: t.Callable[[], t.Any]
+    ) -> EncodedBody: ...
+    def __iter__(self) -> EncodedBody: ...
+    def __next__(self) -> t.Any: ...
+    def close(self) -> None: ...
 
 # The runtime of templates compiled by the app's Jinja environment.
 

@@ -7,7 +7,6 @@ import importlib.util
 import os
 import sys
 import typing as t
-from contextlib import ExitStack
 from datetime import datetime
 from functools import cache
 from functools import update_wrapper
@@ -85,13 +84,13 @@ def _replay_inside(
     """Iterate ``source`` with both contexts pushed again (the app's first,
     so the request context finds it), closing ``source`` before they are
     popped."""
-    with ExitStack() as stack:
-        stack.enter_context(app_ctx)
-        stack.enter_context(req_ctx)
+    with app_ctx, req_ctx:
         closer = getattr(source, "close", None)
-        if closer is not None:
-            stack.callback(closer)
-        yield from source
+        try:
+            yield from source
+        finally:
+            if closer is not None:
+                closer()
 
 
 def _active_app() -> Flask | None:

@@ -9,6 +9,7 @@ mod regex_probe;
 mod router;
 mod session;
 mod slots;
+mod stream;
 mod tagged;
 mod template;
 mod utf8;
@@ -25,6 +26,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     outcome::register(m)?;
     regex_probe::register(m)?;
     session::register(m)?;
+    stream::register(m)?;
     tagged::register(m)?;
     template::register(m)?;
     Ok(())

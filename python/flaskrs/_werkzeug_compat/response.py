@@ -11,8 +11,10 @@ from werkzeug.sansio.response import Response as _SansIOResponse
 from werkzeug.urls import iri_to_uri
 from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Response as ResponseBase
+from werkzeug.wrappers.response import _iter_encoded
 from werkzeug.wsgi import ClosingIterator
 
+from .._core import EncodedBody
 from . import names_used
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -76,6 +78,26 @@ def response_shape_is_known() -> bool:
             "response",
             "status_code",
         }
+        and names_used(ResponseBase.iter_encoded) == {"_iter_encoded", "response"}
+        and names_used(_iter_encoded) == {"encode", "isinstance", "str"}
+        and names_used(ClosingIterator.__init__)
+        == {
+            "Callable",
+            "_callbacks",
+            "_next",
+            "bytes",
+            "callable",
+            "cast",
+            "getattr",
+            "insert",
+            "iter",
+            "list",
+            "next",
+            "partial",
+            "t",
+        }
+        and names_used(ClosingIterator.__next__) == {"_next"}
+        and names_used(ClosingIterator.close) == {"_callbacks"}
         and names_used(ResponseBase.get_wsgi_response)
         == {"get_app_iter", "get_wsgi_headers", "status", "to_wsgi_list"}
         and names_used(ResponseBase.get_wsgi_headers)
@@ -321,5 +343,5 @@ class FastResponse(ResponseBase):
                 start_response(self._status, headers[:])
                 if environ["REQUEST_METHOD"] == "HEAD":
                     return ClosingIterator((), self.close)
-                return ClosingIterator(self.iter_encoded(), self.close)
+                return EncodedBody(body, self.close)
         return super().__call__(environ, start_response)
