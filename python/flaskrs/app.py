@@ -18,6 +18,7 @@ from contextlib import closing
 from datetime import timedelta
 from inspect import iscoroutinefunction
 from itertools import chain as chain  # flask.app.chain, for callers
+from types import GeneratorType
 from types import TracebackType
 from urllib.parse import quote as _url_quote
 
@@ -55,6 +56,7 @@ from .helpers import get_debug_flag
 from .helpers import get_flashed_messages
 from .helpers import get_load_dotenv
 from .helpers import send_from_directory
+from .routing import MapAdapter as _RoutingAdapter
 from .routing import Rule as Rule  # flask.app.Rule, for callers
 from .sansio.app import _make_timedelta as _make_timedelta
 from .sansio.app import App
@@ -135,6 +137,9 @@ def _config_defaults() -> ImmutableDict[str, t.Any]:
         {**modes, **signing, **cookie, **sessions, **urls, **limits, **files}
     )
 
+
+# An adapter whose build is this one is built through its two halves.
+_STOCK_BUILD = _RoutingAdapter.build
 
 _BAD_RETURN = (
     "The view function did not return a valid response. The return type"
@@ -694,9 +699,22 @@ class Flask(App):
             self.inject_url_defaults(endpoint, values)
 
         try:
-            # MapAdapter.build(endpoint, values, method, force_external).
-            # A request context has an adapter (Flask's contract); no cast on this path.
-            url = adapter.build(endpoint, values, _method, external, url_scheme=_scheme)  # type: ignore[union-attr]
+            # A request context has an adapter (Flask's contract): typed Any
+            # here, not cast, a call at run time.
+            native: t.Any = adapter
+            url: str
+            if type(native).build is _STOCK_BUILD:
+                # MapAdapter.build, one frame shorter: the native build, and
+                # build's own answer for anything but a URL.
+                url = native._build(endpoint, values, _method, external, True, _scheme)
+                if url.__class__ is not str:
+                    url = native._built(
+                        url, endpoint, values, _method, external, True, _scheme
+                    )
+            else:
+                url = native.build(
+                    endpoint, values, _method, external, url_scheme=_scheme
+                )
         except BuildError as failure:
             # The fallback handlers see the special arguments among the
             # values, with ``_external`` as resolved above.
@@ -721,6 +739,9 @@ class Flask(App):
         if kind is dict or kind is list:
             # JSONProvider.response is typed (as in Flask) with the sansio Response.
             return self.json.response(rv)  # type: ignore[return-value]
+        if kind is GeneratorType:
+            # A streamed body, the Iterator case below without the ABC check.
+            return response_class(rv)  # type: ignore[arg-type]
 
         body: t.Any = rv
         status: t.Any = None

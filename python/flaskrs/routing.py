@@ -442,6 +442,23 @@ class MapAdapter(AdapterCore, _WerkzeugMapAdapter):
         )
         if url.__class__ is str:
             return url
+        return self._built(
+            url, endpoint, values, method, force_external, append_unknown, url_scheme
+        )
+
+    def _built(
+        self,
+        url: t.Any,
+        endpoint: t.Any,
+        values: t.Mapping[str, t.Any] | None,
+        method: str | None,
+        force_external: bool,
+        append_unknown: bool,
+        url_scheme: str | None,
+    ) -> str:
+        """What ``build`` answers for what ``_build`` answered other than a
+        URL. ``Flask.url_for`` calls ``_build`` and this itself, a frame
+        shorter, when ``build`` is this class's."""
         if isinstance(url, Stale):
             self.map.update()
             url = self._build(
