@@ -434,9 +434,8 @@ def set_up(corpus: types.ModuleType, app: App, python: Path, data: Path) -> Path
     """Run the entry's setup() on real Flask; the requests file filled in."""
     data.mkdir(parents=True)
     values_file = data.parent / f"{app.key}-values.json"
-    got = corpus.run(
-        [python, "-c", _SETUP, app.entry, values_file], cwd=APPS, env=app_env(data)
-    )
+    env = {**app_env(data), "BENCH_APP_SETUP": "1"}
+    got = corpus.run([python, "-c", _SETUP, app.entry, values_file], cwd=APPS, env=env)
     if got.returncode != 0:
         raise SetupError(f"{app.entry}.setup() failed:\n{corpus.tail(got.stderr, 20)}")
     values = json.loads(values_file.read_text())

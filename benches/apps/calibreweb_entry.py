@@ -7,7 +7,8 @@ models of Calibre's tables and fills with authors, tags, series and books.
 ``app`` is calibre-web's app as its ``main()`` builds it, without the web
 server it would then start and without the updater's thread; ``setup``
 logs the administrator in through the login form and hands the bench the
-session cookie.
+session cookie. Each run gets a copy of the data of its own (calibre-web
+writes to its settings database as it answers).
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ import sys
 import typing as t
 from pathlib import Path
 
+import bench_data
+
 _UUID = "5b1f2c9e-0c8a-4d5e-9a57-00bench0libr"
 # calibre-web's default administrator.
 _ADMIN = {"username": "admin", "password": "admin123"}
 
 
 def _folder() -> Path:
-    return Path(os.environ["BENCH_APP_DIR"])
+    return bench_data.folder()
 
 
 def _create() -> t.Any:
@@ -127,4 +130,12 @@ def setup() -> dict[str, str]:
     return {"session": cookie.value}
 
 
-app = _create() if "BENCH_APP_DIR" in os.environ else None
+def _fresh() -> t.Any:
+    bench_data.fresh_copy()
+    return _create()
+
+
+# At setup, the library is made after the app, and in the folder itself.
+app = None
+if "BENCH_APP_DIR" in os.environ:
+    app = _create() if os.environ.get("BENCH_APP_SETUP") else _fresh()

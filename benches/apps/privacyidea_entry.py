@@ -5,7 +5,8 @@ configuration (SQLite database, keys and logs in that folder), creates the
 tables, an administrator, a realm of users from a file, and a few tokens,
 all through privacyIDEA's own ``pi-manage`` and API, then logs the
 administrator in and hands the bench its token. ``app`` is privacyIDEA
-built from that configuration.
+built from that configuration, on a copy of the data of its own (it writes
+an audit row for each request).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import subprocess
 import sys
 import typing as t
 from pathlib import Path
+
+import bench_data
 
 _PASSWORD = "bench-admin-password"
 _USERS = [
@@ -26,15 +29,14 @@ _USERS = [
 
 
 def _folder() -> Path:
-    return Path(os.environ["BENCH_APP_DIR"])
+    return bench_data.folder()
 
 
 def _configure() -> None:
+    """Write pi.cfg, with the paths of the data folder."""
     folder = _folder()
     config = folder / "pi.cfg"
     os.environ["PRIVACYIDEA_CONFIGFILE"] = str(config)
-    if config.exists():
-        return
     config.write_text(
         f"""\
 SQLALCHEMY_DATABASE_URI = "sqlite:///{folder / "privacyidea.sqlite"}"
@@ -135,4 +137,12 @@ def _create() -> t.Any:
     return create_app("production", silent=True)
 
 
-app = _create() if "BENCH_APP_DIR" in os.environ else None
+def _fresh() -> t.Any:
+    bench_data.fresh_copy()
+    return _create()
+
+
+# At setup, setup() builds the app once the configuration is written.
+app = None
+if "BENCH_APP_DIR" in os.environ and not os.environ.get("BENCH_APP_SETUP"):
+    app = _fresh()
