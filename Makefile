@@ -52,6 +52,12 @@ BENCH_ARGS ?=
 bench-servers: build  ## Flask and flaskrs behind Granian and gunicorn, loaded by oha (built into .cache/tools), FastAPI beside
 	$(PY) benches/bench_servers.py $(BENCH_ARGS)
 
+# `make bench-apps BENCH_APPS="fava"` for some of the apps.
+BENCH_APPS ?=
+
+bench-apps: build  ## real Flask apps from PyPI (benches/apps/apps.toml) on SQLite and files, by `flaskrs bench --profile` on Flask and flaskrs
+	$(PY) benches/bench_apps.py $(BENCH_APPS)
+
 wheels: venv  ## the release wheels in dist/: abi3 for CPython 3.9+, and a faster one for 3.10+
 	$(VENV)/bin/maturin build --release --out dist -F extension-module,abi3-py39
 	$(VENV)/bin/maturin build --release --out dist -F extension-module,abi3-py310
@@ -75,4 +81,4 @@ CORPUS ?=
 corpus: build  ## extensions' and apps' own test suites (corpus/projects.toml), each on Flask and then on flaskrs
 	$(PY) corpus/run $(CORPUS)
 
-.PHONY: help venv build serve lint test bench bench-servers wheels fuzz conformance corpus
+.PHONY: help venv build serve lint test bench bench-servers bench-apps wheels fuzz conformance corpus

@@ -156,6 +156,60 @@ def test_the_json_body_reaches_both_frameworks(tmp_path: Path) -> None:
     assert "geometric mean speed-up: none, no route answered alike" in result.stdout
 
 
+def test_headers_reach_both_frameworks(tmp_path: Path) -> None:
+    # A logged-in session's cookie and a token, given on indented lines. An
+    # anonymous request gets the framework's module name, which differs.
+    app = tmp_path / "headers.py"
+    app.write_text(
+        textwrap.dedent(
+            """\
+            import flask
+
+            app = flask.Flask(__name__)
+            app.secret_key = "not secret"
+
+            @app.get("/who")
+            def who():
+                token = flask.request.headers.get("Authorization")
+                if "user" not in flask.session or token is None:
+                    return flask.Flask.__module__
+                return f"{flask.session['user']} {token}"
+
+            @app.post("/login")
+            def login():
+                flask.session["user"] = flask.request.json["user"]
+                return "ok"
+            """
+        )
+    )
+    # The cookie that POST /login {"user": "ann"} sets, made by the app.
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import headers; c = headers.app.test_client();"
+            " c.post('/login', json={'user': 'ann'});"
+            " print(c.get_cookie('session').value)",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    requests = tmp_path / "requests.txt"
+    requests.write_text(
+        f"GET /who\n  Cookie: session={made.stdout.strip()}\n"
+        "  Authorization: Bearer t0k\n"
+        # Not carried over to the next request.
+        "GET /who?again\n"
+    )
+    result = bench("--app", str(app), "--requests", str(requests), "--seconds", SECONDS)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.search(row("GET /who"), result.stdout)
+    assert "GET /who?again: body b'flask.app' (9 bytes) on flask" in result.stdout
+    assert "over 1 route\n" in result.stdout
+
+
 def test_missing_real_flask(tmp_path: Path) -> None:
     shadow = tmp_path / "flask"
     shadow.mkdir()
@@ -201,7 +255,14 @@ def test_requests_file_errors() -> None:
         ["GET", "/a", None],
         ["PUT", "/b", "[1, 2]"],
     ]
+    assert parse_requests(
+        "GET /a\n  Cookie: s=1; t=2\n\tX-Token:  ab:c \n# c\nGET /b\n", "f"
+    ) == [
+        ["GET", "/a", None, [["Cookie", "s=1; t=2"], ["X-Token", "ab:c"]]],
+        ["GET", "/b", None],
+    ]
     for text, message in [
+        ("  Cookie: a=b\nGET /\n", "f:1: a header before any request"),
         ("/a\n", "f:1: expected 'METHOD /path [JSON body]'"),
         ("\nGET a\n", "f:2: expected"),
         ('POST /a {"m": }\n', "f:1: the body is not JSON"),

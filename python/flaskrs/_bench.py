@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import typing as t
 
@@ -44,7 +45,14 @@ By default every GET route without URL arguments is requested. With
 a method, a path starting with '/' (with a query string if wanted) and,
 optionally, a JSON body, sent with 'Content-Type: application/json'. Blank
 lines and lines starting with '#' are skipped. Requests are independent: no
-cookies are carried from one to the next.
+cookies are carried from one to the next. A request's headers, such as a
+logged-in session's cookie or a token, follow it on indented lines of their
+own, one 'Name: value' a line:
+
+\b
+    GET /account
+      Cookie: session=eyJ1c2VyIjoiYWRtaW4ifQ.Zx
+      Accept-Language: de
 
 With --profile, each request is then run again under cProfile, apart from
 the timing, and a second table shows where its CPU time goes on each
@@ -124,11 +132,27 @@ _WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_bench_worke
 _START_WORKER = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')"
 
 
+# An indented 'Name: value' line: a header of the request above it.
+_HEADER = re.compile(r"\s+(?P<name>[!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(?P<value>.*)")
+
+
 def parse_requests(text: str, source: str) -> list[list[t.Any]]:
-    """The requests of a ``--requests`` file, as the workers take them."""
+    """The requests of a ``--requests`` file, as the workers take them:
+    ``[method, path, json_text | None]``, with a fourth item, the list of
+    ``[name, value]`` headers, when the file gives the request any."""
     requests: list[list[t.Any]] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
+    for number, raw in enumerate(text.splitlines(), 1):
+        header = _HEADER.fullmatch(raw.rstrip())
+        if header is not None:
+            if not requests:
+                raise click.ClickException(
+                    f"{source}:{number}: a header before any request: {raw.strip()!r}"
+                )
+            if len(requests[-1]) == 3:
+                requests[-1].append([])
+            requests[-1][3].append([header["name"], header["value"]])
+            continue
+        line = raw.strip()
         if not line or line.startswith("#"):
             continue
         parts = line.split(None, 2)

@@ -11,7 +11,9 @@ Flask instead.
 It reads the job from stdin as JSON::
 
     {"framework": "flask" | "flaskrs", "app": "<--app value>" | null,
-     "seconds": 0.2, "requests": [[method, path, json_text | null], ...] | null,
+     "seconds": 0.2,
+     "requests": [[method, path, json_text | null, [[name, value], ...]?], ...]
+                 | null,
      "profile": false, "helpers": ["stdlib", ...]}
 
 (``requests`` null: every GET route without arguments) and writes one JSON
@@ -146,7 +148,13 @@ def default_requests(app: t.Any) -> list[list[t.Any]]:
     return requests
 
 
-def _caller(app: t.Any, method: str, path: str, json_text: str | None) -> Call:
+def _caller(
+    app: t.Any,
+    method: str,
+    path: str,
+    json_text: str | None,
+    headers: list[list[str]] | None = None,
+) -> Call:
     from werkzeug.test import EnvironBuilder
 
     host = app.config.get("SERVER_NAME") or "localhost"
@@ -154,7 +162,11 @@ def _caller(app: t.Any, method: str, path: str, json_text: str | None) -> Call:
     if json_text is not None:
         options["json"] = json.loads(json_text)
     builder = EnvironBuilder(
-        path=path, method=method, base_url=f"http://{host}/", **options
+        path=path,
+        method=method,
+        base_url=f"http://{host}/",
+        headers=[(name, value) for name, value in headers or ()],
+        **options,
     )
     try:
         template = builder.get_environ()
@@ -438,10 +450,10 @@ def _measure(
     packages: _Packages | None,
     helpers: list[str],
 ) -> dict[str, t.Any]:
-    method, path, json_text = request
+    method, path, json_text, *headers = request
     shares = None
     try:
-        call = _caller(app, method, path, json_text)
+        call = _caller(app, method, path, json_text, *headers)
         status, body = call()
         # Only the checked call may log: an erroring route would otherwise
         # print a traceback for every timed call.
@@ -477,7 +489,7 @@ def run(job: dict[str, t.Any]) -> dict[str, t.Any]:
     packages = _Packages(app) if job.get("profile") else None
     results = []
     for number, request in enumerate(requests, 1):
-        method, path, _ = request
+        method, path = request[:2]
         print(
             f"{framework}: route {number}/{len(requests)} {method} {path}",
             file=sys.stderr,
