@@ -10,6 +10,7 @@ import typing as t
 from datetime import datetime
 from functools import cache
 from functools import update_wrapper
+from types import FunctionType
 
 import werkzeug.utils
 from werkzeug.exceptions import abort as _wz_abort
@@ -51,6 +52,10 @@ def stream_with_context(
     """Keep the request context active while a streamed response's
     generator runs, after the view has returned. Also a decorator for a
     generator function."""
+    if type(generator_or_function) is FunctionType:
+        # Used as a decorator: a function is never iterable, so this is
+        # the TypeError case below, without raising it on every request.
+        return _streaming_each_call(generator_or_function)
     try:
         source = iter(t.cast("t.Iterator[t.AnyStr]", generator_or_function))
     except TypeError:
