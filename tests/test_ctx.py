@@ -281,6 +281,8 @@ def _attribute_operations(fw: t.Any, calls: list[str]) -> list[t.Any]:
             lambda p=proxy: "__module__" in dir(p),
             lambda p=proxy: p.__wrapped__ is p._get_current_object(),
             lambda p=proxy: callable(p),
+            lambda p=proxy: bool(p),
+            lambda p=proxy: not p,
             lambda p=proxy: delattr(p, "no_such_attribute"),
             lambda p=proxy: p.__no_such_dunder__,
         ]

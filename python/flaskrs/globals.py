@@ -130,6 +130,15 @@ def _reach(var: ContextVar[t.Any], field: str | None = None) -> t.Any:
         def __contains__(self, key: t.Any) -> bool:
             return key in current()
 
+        # ``if not g:``, as extensions (Flask-Babel on every gettext) check
+        # for a context; unbound is False, as for LocalProxy.
+        def __bool__(self) -> bool:
+            try:
+                target = var.get()
+            except LookupError:
+                return False
+            return bool(target if field is None else getattr(target, field))
+
     # A class without a docstring has __doc__ = None of its own, which
     # would hide LocalProxy's, the target's docstring.
     Proxy.__doc__ = LocalProxy.__dict__["__doc__"]
