@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import http.client
+import http.cookiejar
 import os
 import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
+from typing import Any
 
 import pytest
 
@@ -65,3 +70,44 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float) -
         except OSError:
             time.sleep(0.1)
     pytest.fail(f"nothing accepted connections on port {port} within {timeout} s")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A redirect is under test, not followed (following it would also read,
+    # and so consume, flashed messages before the test does).
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class Client:
+    """A urllib opener with a cookie jar: the cookies are whatever the server
+    set, as a browser would keep them. Redirects are returned, not followed.
+    ``request`` answers ``(status, headers, body)``; the headers are the
+    response's message, read case-insensitively (``headers["Content-Type"]``
+    finds a server's lowercase ``content-type``)."""
+
+    def __init__(self, base: str, timeout: float = 10) -> None:
+        self.base = base
+        self.timeout = timeout
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect
+        )
+
+    def request(
+        self,
+        path: str,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        method: str | None = None,
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        req = urllib.request.Request(
+            self.base + path, data=data, headers=headers or {}, method=method
+        )
+        try:
+            with self.opener.open(req, timeout=self.timeout) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as e:
+            # Cookies of a 3xx or 4xx answer are stored before this is raised.
+            with e:
+                return e.code, e.headers, e.read()

@@ -4,60 +4,21 @@ back, so two workers must agree on it."""
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from serving import Client
 from serving import free_port
 from serving import start_server
 from serving import stop_group
 from serving import wait_for_port
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # The redirect itself is under test (and following it would read, and so
-    # consume, the flashed messages before the test does).
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        return None
-
-
-class Client:
-    """A urllib opener with a cookie jar: the cookies are whatever the server
-    set, as a browser would keep them."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect
-        )
-
-    def request(
-        self,
-        path: str,
-        data: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        method: str | None = None,
-    ) -> tuple[int, dict[str, str], bytes]:
-        req = urllib.request.Request(
-            self.base + path, data=data, headers=headers or {}, method=method
-        )
-        try:
-            with self.opener.open(req, timeout=10) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as e:
-            # Cookies of a 3xx or 4xx answer are stored before this is raised.
-            with e:
-                return e.code, dict(e.headers), e.read()
 
 
 @pytest.fixture(scope="module")
