@@ -111,3 +111,21 @@ class Client:
             # Cookies of a 3xx or 4xx answer are stored before this is raised.
             with e:
                 return e.code, e.headers, e.read()
+
+
+def check_flash_crosses_the_redirect_once(base: str) -> None:
+    """The demo's flash form behind a real server: the messages flashed by
+    a POST show on the page it redirects to, once."""
+    client = Client(base)
+    assert b'class="none"' in client.request("/flash/")[2]
+
+    status, headers, _ = client.request("/flash/submit", b"")
+    assert (status, headers["Location"]) == (302, "/flash/")
+
+    status, _, body = client.request("/flash/")
+    page = body.decode()
+    assert status == 200
+    assert '<li class="message">Form submitted successfully!</li>' in page
+    assert '<li class="warning">Warning: check your input</li>' in page
+    # Read once: the next page, with the cookie the last one rewrote, has none.
+    assert b'class="none"' in client.request("/flash/")[2]

@@ -4,20 +4,18 @@ download, no app: the bench itself is run by ``make bench-apps``."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 import string
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from bench_scripts import load_bench
 from flaskrs._bench import parse_requests
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "benches" / "bench_apps.py"
 APPS = ROOT / "benches" / "apps"
 
 # A report of `flaskrs bench --profile`, cut down: three routes, one of
@@ -50,13 +48,7 @@ overall: framework 71.1% on flask, 38.3% on flaskrs (mean over routes)
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_apps", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look their module up in sys.modules.
-    sys.modules["bench_apps"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_apps")
 
 
 def test_the_lock(bench: ModuleType) -> None:

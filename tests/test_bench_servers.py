@@ -7,25 +7,17 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 from werkzeug.exceptions import NotFound
 
-BENCH = Path(__file__).resolve().parent.parent / "benches" / "bench_servers.py"
+from bench_scripts import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_servers", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look their module up in sys.modules.
-    sys.modules["bench_servers"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_servers")
 
 
 def test_stat_cpu_ticks_counts_after_the_command_name(bench: ModuleType) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from serving import check_flash_crosses_the_redirect_once
 from serving import Client
 from serving import free_port
 from serving import start_server
@@ -111,19 +112,7 @@ def test_session_cookie_carries_the_login(base: str) -> None:
 
 
 def test_flashed_messages_cross_the_redirect_once(base: str) -> None:
-    client = Client(base)
-    assert b'class="none"' in client.request("/flash/")[2]
-
-    status, headers, _ = client.request("/flash/submit", b"")
-    assert (status, headers["Location"]) == (302, "/flash/")
-
-    status, _, body = client.request("/flash/")
-    page = body.decode()
-    assert status == 200
-    assert '<li class="message">Form submitted successfully!</li>' in page
-    assert '<li class="warning">Warning: check your input</li>' in page
-    # Read once: the next page, with the cookie the last one rewrote, has none.
-    assert b'class="none"' in client.request("/flash/")[2]
+    check_flash_crosses_the_redirect_once(base)
 
 
 def test_json_routes(base: str) -> None:
