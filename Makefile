@@ -55,6 +55,9 @@ bench-servers: build  ## Flask and flaskrs behind Granian and gunicorn, loaded b
 # `make bench-apps BENCH_APPS="fava"` for some of the apps.
 BENCH_APPS ?=
 
+bench-instructions: build  ## the scenarios in CPU instructions per request (valgrind's callgrind), Flask and flaskrs and a bare WSGI floor
+	$(PY) benches/bench_instructions.py
+
 bench-apps: build  ## real Flask apps from PyPI (benches/apps/apps.toml) on SQLite and files, by `flaskrs bench --profile` on Flask and flaskrs
 	$(PY) benches/bench_apps.py $(BENCH_APPS)
 

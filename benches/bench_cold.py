@@ -40,14 +40,25 @@ def load_scenarios() -> list[t.Any]:
 
 def prepare(fw: t.Any, scenario: t.Any) -> t.Callable[[], bytes]:
     """One call of the scenario's app on a fresh copy of its environ."""
-    from werkzeug.test import EnvironBuilder
-
     app = scenario.make_app(fw)
-    headers = dict(scenario.headers)
+    cookie = None
     if scenario.needs_session:
         client = app.test_client()
         client.get("/login")
-        headers["Cookie"] = f"session={client.get_cookie('session').value}"
+        cookie = f"session={client.get_cookie('session').value}"
+    return harness(app, scenario, fw.__name__, cookie)
+
+
+def harness(
+    app: t.Any, scenario: t.Any, label: str, cookie: str | None = None
+) -> t.Callable[[], bytes]:
+    """A call of ``app`` as a server makes it, on a fresh copy of the
+    scenario's environ, checked once against the scenario's answer."""
+    from werkzeug.test import EnvironBuilder
+
+    headers = dict(scenario.headers)
+    if cookie is not None:
+        headers["Cookie"] = cookie
     environ = EnvironBuilder(
         path=scenario.paths[0],
         method=scenario.method,
@@ -73,9 +84,7 @@ def prepare(fw: t.Any, scenario: t.Any) -> t.Callable[[], bytes]:
 
     answer = call()
     if seen[-1] != scenario.status or scenario.expect not in answer:
-        raise SystemExit(
-            f"{fw.__name__} {scenario.name}: got {seen[-1]} {answer[:80]!r}"
-        )
+        raise SystemExit(f"{label} {scenario.name}: got {seen[-1]} {answer[:80]!r}")
     return call
 
 
