@@ -30,13 +30,14 @@ build: venv  ## build the Rust core and install flaskrs into the virtualenv (edi
 serve: build  ## build, then serve the demo app on http://127.0.0.1:$(PORT) with `flaskrs run`
 	$(VENV)/bin/flaskrs --app demo/app.py run --port $(PORT)
 
-lint: build  ## rustfmt, clippy, ruff, mypy, and the native module's stub against the module
+lint: build  ## rustfmt, clippy, ruff, mypy, the native module's stub against the module, the workflows (actionlint)
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	$(VENV)/bin/ruff check python tests benches demo
 	$(VENV)/bin/ruff format --check python tests benches demo
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest flaskrs._core
+	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 test: build lint  ## build, lint, and run every test (Rust and Python)
 	cargo test
@@ -61,9 +62,26 @@ bench-instructions: build  ## the scenarios in CPU instructions per request (val
 bench-apps: build  ## real Flask apps from PyPI (benches/apps/apps.toml) on SQLite and files, by `flaskrs bench --profile` on Flask and flaskrs
 	$(PY) benches/bench_apps.py $(BENCH_APPS)
 
-wheels: venv  ## the release wheels in dist/: abi3 for CPython 3.9+, and a faster one for 3.10+
-	$(VENV)/bin/maturin build --release --out dist -F extension-module,abi3-py39
-	$(VENV)/bin/maturin build --release --out dist -F extension-module,abi3-py310
+# The release artifacts. .github/workflows/release.yml builds the same feature
+# sets and tags (and more platforms): keep the two in step. zig links against
+# glibc 2.17 (manylinux2014) and musl 1.2; maturin finds it as `python -m
+# ziglang`, hence the virtualenv first on PATH.
+MUSL_TARGET := x86_64-unknown-linux-musl
+ZIG_MATURIN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/maturin build --release --zig --out dist
+
+wheels: venv  ## dist/: abi3 wheels for CPython 3.9+ and 3.10+ (manylinux2014, musllinux_1_2), the sdist, checked
+	rm -f dist/flaskrs-*
+	$(ZIG_MATURIN) --compatibility manylinux2014 -F extension-module,abi3-py39
+	$(ZIG_MATURIN) --compatibility manylinux2014 -F extension-module,abi3-py310
+	rustup target list --installed | grep -qx $(MUSL_TARGET) || rustup target add $(MUSL_TARGET)
+	$(ZIG_MATURIN) --target $(MUSL_TARGET) --compatibility musllinux_1_2 -F extension-module,abi3-py39
+	$(ZIG_MATURIN) --target $(MUSL_TARGET) --compatibility musllinux_1_2 -F extension-module,abi3-py310
+	$(VENV)/bin/maturin sdist --out dist
+	$(MAKE) --no-print-directory check-wheels
+
+check-wheels: venv  ## the artifacts in dist/: platform tags and libraries (auditwheel), contents, metadata (twine)
+	$(PY) tests/check_wheels.py dist
+	$(VENV)/bin/twine check --strict dist/flaskrs-*
 
 # `make fuzz FUZZ_INPUTS=...` for a shorter or longer run.
 FUZZ_INPUTS ?= 1000000
@@ -84,4 +102,4 @@ CORPUS ?=
 corpus: build  ## extensions' and apps' own test suites (corpus/projects.toml), each on Flask and then on flaskrs
 	$(PY) corpus/run $(CORPUS)
 
-.PHONY: help venv build serve lint test bench bench-servers bench-apps wheels fuzz conformance corpus
+.PHONY: help venv build serve lint test bench bench-servers bench-apps wheels check-wheels fuzz conformance corpus

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import http.cookiejar
+import json
 import os
 import signal
 import socket
@@ -21,6 +22,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def pypi_reachable() -> bool:
+    """Whether pip could reach PyPI: a test that installs from it skips, with
+    the reason, only where it cannot."""
+    try:
+        with socket.create_connection(("pypi.org", 443), timeout=5):
+            return True
+    except OSError:
+        return False
 
 
 def stop_group(process: subprocess.Popen[bytes], timeout: float) -> str:
@@ -129,3 +140,20 @@ def check_flash_crosses_the_redirect_once(base: str) -> None:
     assert '<li class="warning">Warning: check your input</li>' in page
     # Read once: the next page, with the cookie the last one rewrote, has none.
     assert b'class="none"' in client.request("/flash/")[2]
+
+
+def check_demo_answers(base: str) -> None:
+    """The demo app behind a real server: its pages answer, its JSON API
+    answers JSON built by flaskrs (a blueprint's ``url_for``), a session
+    cookie set by one request is read by the next."""
+    client = Client(base)
+    status, _, _ = client.request("/")
+    assert status == 200
+    status, headers, body = client.request("/api/health")
+    assert (status, headers["Content-Type"]) == (200, "application/json")
+    assert json.loads(body) == {"status": "ok"}
+    status, _, body = client.request("/api/links")
+    assert (status, json.loads(body)) == (200, {"health": "/api/health"})
+    assert client.request("/profile")[::2] == (401, b"Not logged in")
+    assert client.request("/login", b"")[0] == 302
+    assert client.request("/profile")[::2] == (200, b"User ID: 123")
