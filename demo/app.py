@@ -9,7 +9,8 @@ Namespacing" and blueprint static files (``/admin/``,
 ``/admin/static/admin.css``), "Streaming" (``/stream``) and "Files and
 Resources" (``/app-resource``, ``/assets/bp-resource``, ``/download``), and
 the card's right way to answer errors (app-level 404/405: a page, JSON
-under ``/api/``). The app's static folder holds the pages' stylesheet.
+under ``/api/``). The app's static folder holds the pages' stylesheet and
+the icon browsers ask for at ``/favicon.ico``.
 
 Run it with ``python demo/app.py`` (serves on http://127.0.0.1:5000 in debug
 mode); ``--host`` and ``--port`` (or ``FLASKRS_DEMO_HOST`` and
@@ -78,6 +79,13 @@ def index() -> str:
         username=session.get("username"),
         user_id=session.get("user_id"),
     )
+
+
+@app.get("/favicon.ico")
+def favicon() -> flaskrs.wrappers.Response:
+    # Browsers ask for /favicon.ico by themselves, pages or not: a 404 there
+    # would be a console error on every JSON or text answer.
+    return app.send_static_file("favicon.ico")
 
 
 @app.post("/echo")

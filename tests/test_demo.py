@@ -76,12 +76,16 @@ def check_links(client, answers: dict[str, int]) -> None:  # noqa: ANN001
     paths = {href.split("#")[0] or "/" for href, _ in page.links}
     # A link to every GET route without arguments, the stylesheets and the
     # error examples, at least.
-    assert {"/", "/static/demo.css", "/admin/static/admin.css", "/download"} <= paths
+    assert {
+        "/",
+        "/favicon.ico",
+        "/static/demo.css",
+        "/admin/static/admin.css",
+        "/download",
+    } <= paths
     assert set(ERROR_LINKS) | set(answers) <= paths
     marked = {}
     for href, attributes in page.links:
-        if href.startswith("data:"):
-            continue  # the empty favicon: no request
         path = href.split("#")[0] or "/"
         assert path.startswith("/"), href
         if "data-expect-status" in attributes:
@@ -276,6 +280,11 @@ def test_namespaced_template_and_blueprint_static(demo) -> None:  # noqa: ANN001
     # The app's own /static holds the pages' stylesheet, not the admin's.
     assert client.get("/static/admin.css").status_code == 404
     assert client.get("/static/demo.css").mimetype == "text/css"
+    # Asked for by browsers on every page: a real icon, not a 404.
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.data.startswith(b"\0\0\1\0")
+    assert icon.data == (DEMO.parent / "static" / "favicon.ico").read_bytes()
+    icon.close()
 
 
 def test_stream_keeps_the_request_context(demo) -> None:  # noqa: ANN001
