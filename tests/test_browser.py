@@ -28,6 +28,7 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from page_links import Page
@@ -127,6 +128,28 @@ def wait_for(chrome: webdriver.Chrome, condition: Any) -> None:
     ).until(condition)
 
 
+def submit(chrome: webdriver.Chrome, button_css: str) -> None:
+    """Click a form's button and return once the page it leads to (after
+    the redirect) is loaded: the old page gone, the new one complete. An
+    element of the page being left can otherwise still be found and then
+    vanish under the test."""
+    button = chrome.find_element(By.CSS_SELECTOR, button_css)
+    button.click()
+    wait_for(chrome, expected_conditions.staleness_of(button))
+    wait_for(
+        chrome, lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
+def section_text(chrome: webdriver.Chrome, element_id: str) -> str:
+    # Read in one script, in whichever document is current.
+    found = chrome.execute_script(
+        "const e = document.getElementById(arguments[0]); return e ? e.innerText : ''",
+        element_id,
+    )
+    return str(found)
+
+
 def load(chrome: webdriver.Chrome, url: str) -> None:
     chrome.get(url)
     wait_for(
@@ -184,10 +207,8 @@ def test_every_link_answers(
 ) -> None:
     # Logged in (through the page's own form), so /profile is a 200 too.
     load(driver, base + "/")
-    driver.find_element(By.CSS_SELECTOR, 'form[action="/login"] button').click()
-    wait_for(
-        driver, lambda d: "Logged in as alice" in d.find_element(By.ID, "sessions").text
-    )
+    submit(driver, 'form[action="/login"] button')
+    assert "Logged in as alice" in section_text(driver, "sessions")
     assert driver.current_url == base + "/"
     assert severe(driver) == []
     page = Page(driver.page_source)
@@ -257,10 +278,8 @@ def test_every_link_answers(
 
     # Logged out again through the page's form.
     load(driver, base + "/")
-    driver.find_element(By.CSS_SELECTOR, 'form[action="/logout"] button').click()
-    wait_for(
-        driver, lambda d: "Not logged in." in d.find_element(By.ID, "sessions").text
-    )
+    submit(driver, 'form[action="/logout"] button')
+    assert "Not logged in." in section_text(driver, "sessions")
     assert fetch(base + "/profile", cookie_header(driver))[0] == 401
     assert severe(driver) == []
 
@@ -270,9 +289,9 @@ def test_flash_form_shows_its_messages_once(
 ) -> None:
     driver.delete_all_cookies()
     load(driver, base + "/")
-    driver.find_element(By.CSS_SELECTOR, "#flash-form button").click()
+    submit(driver, "#flash-form button")
     # The POST redirects to the flash page, which reads the session.
-    wait_for(driver, lambda d: d.current_url == base + "/flash/")
+    assert driver.current_url == base + "/flash/"
     assert text(driver, "ul.flashes li.message") == ["Form submitted successfully!"]
     assert text(driver, "ul.flashes li.warning") == ["Warning: check your input"]
     assert text(driver, "ul.flashes li.none") == []
