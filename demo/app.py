@@ -1,13 +1,16 @@
-"""The feature card's patterns with flaskrs in place of flask:
-"Application + Routes + Responses" (``/``, ``/echo``, ``/submit``), "Flash
+"""The feature card's patterns with flaskrs in place of flask, behind a
+landing page at ``/`` (templates/index.html) that says what flaskrs is and
+links to each of them: "Application + Routes + Responses" (``/``,
+``/echo``, ``/submit``), "Flash
 Messages" (under ``/flash``), "Session Management" (``/login``,
 ``/profile``, ``/logout``; ``/status`` shows that ``in`` marks the session
 accessed), "Blueprints" (``/api/health``, ``/api/links``), "Templates +
 Namespacing" and blueprint static files (``/admin/``,
 ``/admin/static/admin.css``), "Streaming" (``/stream``) and "Files and
 Resources" (``/app-resource``, ``/assets/bp-resource``, ``/download``), and
-the card's right way to answer errors (app-level 404/405, JSON under
-``/api/``).
+the card's right way to answer errors (app-level 404/405: a page, JSON
+under ``/api/``). The app's static folder holds the pages' stylesheet and
+the icon browsers ask for at ``/favicon.ico``.
 
 Run it with ``python demo/app.py`` (serves on http://127.0.0.1:5000 in debug
 mode); ``--host`` and ``--port`` (or ``FLASKRS_DEMO_HOST`` and
@@ -21,6 +24,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from typing import NamedTuple
 
 import flaskrs
 from flaskrs import abort
@@ -43,9 +47,45 @@ app = Flask(__name__)
 app.secret_key = os.environ.get("FLASKRS_DEMO_SECRET", "flaskrs-demo-only")
 
 
+class Route(NamedTuple):
+    """One rule of the URL map, as the landing page lists it."""
+
+    rule: str
+    methods: list[str]
+    endpoint: str
+    # Where the page links to: GET routes without arguments only.
+    href: str | None
+
+
+def url_map_routes() -> list[Route]:
+    """Every rule of ``app.url_map`` by path, with its link built by
+    ``url_for`` where one can be built without arguments."""
+    routes = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        href = None
+        if "GET" in methods and not rule.arguments:
+            href = url_for(rule.endpoint)
+        routes.append(Route(rule.rule, methods, rule.endpoint, href))
+    return routes
+
+
 @app.get("/")
 def index() -> str:
-    return "OK"
+    # The landing page: what flaskrs is, a link to each feature, the routes.
+    return render_template(
+        "index.html",
+        routes=url_map_routes(),
+        username=session.get("username"),
+        user_id=session.get("user_id"),
+    )
+
+
+@app.get("/favicon.ico")
+def favicon() -> flaskrs.wrappers.Response:
+    # Browsers ask for /favicon.ico by themselves, pages or not: a 404 there
+    # would be a console error on every JSON or text answer.
+    return app.send_static_file("favicon.ico")
 
 
 @app.post("/echo")
@@ -178,7 +218,11 @@ def handle_errors(ex: Any) -> Any:
     # A blueprint's own 404 handler would never see unknown URLs: app level.
     if request.path.startswith("/api/"):
         return jsonify(error=str(ex)), ex.code
-    return ex
+    # The exception's own response keeps its status and headers (Allow on
+    # a 405); the body becomes the demo's page.
+    response = ex.get_response()
+    response.set_data(render_template("error.html", error=ex))
+    return response
 
 
 app.register_blueprint(api)

@@ -147,8 +147,8 @@ def check_demo_answers(base: str) -> None:
     answers JSON built by flaskrs (a blueprint's ``url_for``), a session
     cookie set by one request is read by the next."""
     client = Client(base)
-    status, _, _ = client.request("/")
-    assert status == 200
+    status, _, body = client.request("/")
+    assert status == 200 and b"<h1>flaskrs</h1>" in body  # the landing page
     status, headers, body = client.request("/api/health")
     assert (status, headers["Content-Type"]) == (200, "application/json")
     assert json.loads(body) == {"status": "ok"}

@@ -37,6 +37,7 @@ DEMO_ROUTES = [
     "/app-resource",
     "/assets/bp-resource",
     "/download",
+    "/favicon.ico",
 ]
 
 SECONDS = "0.02"

@@ -637,7 +637,7 @@ def test_serve_command_serves_the_demo(tmp_path: Path) -> None:
 
     log_text = log_path.read_text(errors="replace")
     assert status == 200, log_text
-    assert b"OK" in body  # what the demo's index view returns
+    assert b"<h1>flaskrs</h1>" in body  # the demo's landing page
     assert "Serving Flask app 'demo/app.py'" in log_text
 
 
