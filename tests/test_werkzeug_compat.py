@@ -10,16 +10,19 @@ import asyncio
 import functools
 import inspect
 import io
+import re
 import typing as t
 
 import flask.cli
 import pytest
 import werkzeug.utils
+from hypothesis import example
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.routing import Map
 from werkzeug.routing import Rule
 from werkzeug.sansio.http import parse_cookie
@@ -301,6 +304,13 @@ exception_classes = st.sampled_from(
     method=st.sampled_from(["GET", "HEAD", "POST"]),
     response_class=st.sampled_from([Response, PlainResponse]),
 )
+# Found by hypothesis: a 416 whose first argument (the length) has a newline.
+@example(
+    cls=RequestedRangeNotSatisfiable,
+    description="\n",
+    method="GET",
+    response_class=Response,
+)
 def test_http_exception_response_matches_force_type(
     cls: type[HTTPException],
     description: str | None,
@@ -309,10 +319,17 @@ def test_http_exception_response_matches_force_type(
 ) -> None:
     e = cls(description) if description is not None else cls()
     env = EnvironBuilder(method=method).get_environ()
+    try:
+        theirs = response_class.force_type(e, dict(env))  # type: ignore[arg-type]
+    except ValueError as refused:
+        # Werkzeug refuses some headers the argument makes (416's first
+        # argument is the length, which goes into Content-Range): so must we.
+        with pytest.raises(type(refused), match=re.escape(str(refused))):
+            errors.http_exception_response(e, env, response_class)
+        return
     ours = errors.http_exception_response(e, env, response_class)
     if ours is None:
         return
-    theirs = response_class.force_type(e, dict(env))  # type: ignore[arg-type]
     assert type(ours) is type(theirs)
     assert (ours.status, list(ours.headers)) == (theirs.status, list(theirs.headers))
     assert ours.get_data() == theirs.get_data()
