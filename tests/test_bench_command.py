@@ -315,7 +315,7 @@ def test_profile_names_a_package_the_app_calls(tmp_path: Path) -> None:
     package = tmp_path / "busywork"
     package.mkdir()
     (package / "__init__.py").write_text(
-        "def churn():\n    return sum(i * i for i in range(3000))\n"
+        "def churn():\n    return sum(i * i for i in range(30000))\n"
     )
     app = tmp_path / "calls.py"
     app.write_text(
