@@ -12,6 +12,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -157,3 +158,23 @@ def check_demo_answers(base: str) -> None:
     assert client.request("/profile")[::2] == (401, b"Not logged in")
     assert client.request("/login", b"")[0] == 302
     assert client.request("/profile")[::2] == (200, b"User ID: 123")
+
+
+def serve_demo_with(
+    flaskrs_command: Path, demo_app: Path, env: dict[str, str], cwd: Path
+) -> None:
+    """Serve ``demo_app`` with an installed ``flaskrs run`` on loopback, check
+    its answers over HTTP (``check_demo_answers``), and that the server
+    said where it ran."""
+    port = free_port()
+    server = start_server(
+        [str(flaskrs_command), "--app", str(demo_app), "run", "--port", str(port)],
+        env=env,
+        cwd=cwd,
+    )
+    try:
+        wait_for_port(port, server, timeout=30)
+        check_demo_answers(f"http://127.0.0.1:{port}")
+    finally:
+        output = stop_group(server, timeout=15)
+    assert f"Running on http://127.0.0.1:{port}" in output, output

@@ -19,12 +19,8 @@ from typing import Any
 
 import pytest
 
-from serving import check_demo_answers
-from serving import free_port
 from serving import pypi_reachable
-from serving import start_server
-from serving import stop_group
-from serving import wait_for_port
+from serving import serve_demo_with
 
 REPO = Path(__file__).resolve().parent.parent
 MATURIN = Path(sys.executable).parent / "maturin"
@@ -175,22 +171,4 @@ def test_slow_sdist_builds_and_passes_tests_from_a_clean_directory(
     summary = tests.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "failed" not in summary, summary
 
-    port = free_port()
-    server = start_server(
-        [
-            str(venv / "bin" / "flaskrs"),
-            "--app",
-            str(src / "demo" / "app.py"),
-            "run",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        cwd=tmp_path,
-    )
-    try:
-        wait_for_port(port, server, timeout=30)
-        check_demo_answers(f"http://127.0.0.1:{port}")
-    finally:
-        output = stop_group(server, timeout=15)
-    assert f"Running on http://127.0.0.1:{port}" in output, output
+    serve_demo_with(venv / "bin" / "flaskrs", src / "demo" / "app.py", env, tmp_path)

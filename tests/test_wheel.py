@@ -22,12 +22,8 @@ from typing import Any
 
 import pytest
 
-from serving import check_demo_answers
-from serving import free_port
 from serving import pypi_reachable
-from serving import start_server
-from serving import stop_group
-from serving import wait_for_port
+from serving import serve_demo_with
 
 REPO = Path(__file__).resolve().parent.parent
 MATURIN = Path(sys.executable).parent / "maturin"
@@ -204,25 +200,7 @@ def test_slow_wheel_installs_and_serves_without_rust(tmp_path: Path) -> None:
     assert core == site_packages / "flaskrs" / "_core.abi3.so"
     assert not package.is_relative_to(REPO)
 
-    port = free_port()
-    server = start_server(
-        [
-            str(venv / "bin" / "flaskrs"),
-            "--app",
-            str(REPO / "demo" / "app.py"),
-            "run",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        cwd=run_dir,
-    )
-    try:
-        wait_for_port(port, server, timeout=30)
-        check_demo_answers(f"http://127.0.0.1:{port}")
-    finally:
-        output = stop_group(server, timeout=15)
-    assert f"Running on http://127.0.0.1:{port}" in output, output
+    serve_demo_with(venv / "bin" / "flaskrs", REPO / "demo" / "app.py", env, run_dir)
 
     _check_switch(python, env, run_dir, site_packages)
 
