@@ -178,3 +178,42 @@ def serve_demo_with(
     finally:
         output = stop_group(server, timeout=15)
     assert f"Running on http://127.0.0.1:{port}" in output, output
+
+
+def granian_wsgi_command(
+    granian: list[str], port: int, target: str, *options: str
+) -> list[str]:
+    """Granian serving the WSGI app ``target`` on loopback at ``port`` with
+    one worker, and any further ``options``."""
+    return [
+        *granian,
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        *options,
+        target,
+    ]
+
+
+def check_echo_json(client: Client, message: str) -> None:
+    """The demo's JSON echo: a JSON body's message comes back as JSON, and a
+    body without one is a 400 that names what is missing."""
+    status, headers, body = client.request(
+        "/echo",
+        json.dumps({"message": message}).encode(),
+        {"Content-Type": "application/json"},
+    )
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"received": message}
+
+    status, _, body = client.request(
+        "/echo", b'{"other": 1}', {"Content-Type": "application/json"}
+    )
+    assert status == 400
+    assert b"Missing &#39;message&#39;" in body

@@ -4,7 +4,6 @@ back, so two workers must agree on it."""
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from serving import check_echo_json
 from serving import check_flash_crosses_the_redirect_once
 from serving import Client
 from serving import free_port
@@ -59,20 +59,7 @@ def test_index_is_served_by_gunicorn(server: str) -> None:
 
 def test_echo_json(server: str) -> None:
     client = Client(server)
-    status, headers, body = client.request(
-        "/echo",
-        json.dumps({"message": "héllo"}).encode(),
-        {"Content-Type": "application/json"},
-    )
-    assert status == 200
-    assert headers["Content-Type"] == "application/json"
-    assert json.loads(body) == {"received": "héllo"}
-
-    status, _, body = client.request(
-        "/echo", b'{"other": 1}', {"Content-Type": "application/json"}
-    )
-    assert status == 400
-    assert b"Missing &#39;message&#39;" in body
+    check_echo_json(client, "héllo")
     assert client.request("/echo")[0] == 405
 
 

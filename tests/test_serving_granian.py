@@ -21,9 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from serving import check_echo_json
 from serving import check_flash_crosses_the_redirect_once
 from serving import Client
 from serving import free_port
+from serving import granian_wsgi_command
 from serving import start_server
 from serving import stop_group
 from serving import wait_for_port
@@ -41,24 +43,15 @@ def server() -> Iterator[tuple[str, int]]:
             " requirements-dev.txt (`make build` installs it)"
         )
     port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
+    cmd = granian_wsgi_command(
+        [sys.executable, "-m", "granian"],
+        port,
+        "demo.app:app",
         "--runtime-threads",
         "1",
         "--blocking-threads",
         "1",
-        "demo.app:app",
-    ]
+    )
     # The demo imports flaskrs itself; the switch must not matter here.
     env = {k: v for k, v in os.environ.items() if k != "FLASKRS_AS_FLASK"}
     proc = start_server(cmd, env=env, cwd=REPO)
@@ -122,20 +115,7 @@ def test_json_routes(base: str) -> None:
     assert headers["Content-Type"] == "application/json"
     assert json.loads(body) == {"status": "ok"}
 
-    status, headers, body = client.request(
-        "/echo",
-        json.dumps({"message": "héllo ✓"}).encode(),
-        {"Content-Type": "application/json"},
-    )
-    assert status == 200
-    assert headers["Content-Type"] == "application/json"
-    assert json.loads(body) == {"received": "héllo ✓"}
-
-    status, _, body = client.request(
-        "/echo", b'{"other": 1}', {"Content-Type": "application/json"}
-    )
-    assert status == 400
-    assert b"Missing &#39;message&#39;" in body
+    check_echo_json(client, "héllo ✓")
 
 
 def _raw_get(port: int, path: str) -> tuple[bytes, dict[str, str], bytes]:

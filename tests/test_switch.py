@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from serving import free_port
+from serving import granian_wsgi_command
 from serving import start_server
 from serving import stop_group
 from serving import wait_for_port
@@ -414,18 +415,7 @@ def test_gunicorn_serves_the_app(app_dir: Path, case: dict[str, Any]) -> None:
 @RUNS
 def test_granian_serves_the_app(app_dir: Path, case: dict[str, Any]) -> None:
     port = free_port()
-    cmd = [
-        str(BIN / "granian"),
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "app:app",
-    ]
+    cmd = granian_wsgi_command([str(BIN / "granian")], port, "app:app")
     answer, pid, output = serve(cmd, app_dir, case["value"], port)
     assert answer["framework"] == case["framework"]
     # A worker process answered, not the main one.
