@@ -20,6 +20,7 @@ __all__ = [
     "SlashRedirect",
     "Stale",
     "__version__",
+    "bind_environ",
     "json_body",
     "pyregex_probe",
     "pyregex_translate",
@@ -129,6 +130,23 @@ class AdapterCore:
         append_unknown: bool = True,
         url_scheme: str | None = None,
     ) -> str | Stale | Fallback | BuildMiss: ...
+
+_A = t.TypeVar("_A", bound=AdapterCore)
+
+def bind_environ(
+    cls: type[_A],
+    map: t.Any,
+    routes: Routes,
+    host_matching: bool,
+    environ: t.Any,
+    server_name: str | None,
+    subdomain: str | None,
+    host_binding: t.Callable[..., tuple[str, str | None, str, str | None]],
+) -> _A | None:
+    """``cls(map, ...)`` as ``Map.bind_to_environ`` makes it for a plain WSGI
+    environ, or None when the Python path must answer (an environ that is not
+    a dict, a value that is not an ASCII str, a host outside the configured
+    server name)."""
 
 # What `_match` and `_build` answer when it is not the plain answer.
 

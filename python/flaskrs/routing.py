@@ -46,6 +46,7 @@ from werkzeug.routing import WebsocketMismatch as WebsocketMismatch
 from werkzeug.wsgi import get_host
 
 from ._core import AdapterCore
+from ._core import bind_environ
 from ._core import BuildMiss
 from ._core import Fallback
 from ._core import Matched
@@ -183,7 +184,20 @@ class Map(_WerkzeugMap):
         server_name: str | None = None,
         subdomain: str | None = None,
     ) -> MapAdapter:
-        # Werkzeug's behaviour, once per request: keep it lean.
+        # Werkzeug's behaviour, once per request: in one native call for a
+        # plain environ, else below.
+        adapter = bind_environ(
+            MapAdapter,
+            self,
+            self._routes,
+            self.host_matching,
+            environ,
+            server_name,
+            subdomain,
+            _host_binding,
+        )
+        if adapter is not None:
+            return adapter
         # Any: an environ's values are, and a WSGIEnvironment annotation makes
         # mypy pick getattr's dict overload, refusing the Request default.
         env: t.Any = (

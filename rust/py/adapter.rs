@@ -777,7 +777,7 @@ impl AdapterCore {
     #[new]
     #[pyo3(signature = (map, server_name, script_name, subdomain, url_scheme, path_info, default_method, query_args=None, routes=None))]
     #[allow(clippy::too_many_arguments)]
-    fn new(
+    pub(crate) fn new(
         py: Python<'_>,
         map: Bound<'_, PyAny>,
         server_name: Bound<'_, PyString>,

@@ -2,6 +2,7 @@
 //! Python, nothing else.
 
 mod adapter;
+mod bind;
 mod convert;
 mod live;
 mod outcome;
@@ -23,6 +24,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<router::Router>()?;
     m.add_class::<router::Routes>()?;
     m.add_class::<adapter::AdapterCore>()?;
+    bind::register(m)?;
     outcome::register(m)?;
     regex_probe::register(m)?;
     session::register(m)?;
